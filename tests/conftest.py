@@ -1,0 +1,41 @@
+"""Offline test environment: no hub access, a throwaway HF_HOME, and shared fixtures."""
+
+import os
+import tempfile
+from pathlib import Path
+
+# Set before any test module imports transformers/datasets/lm-eval, which read these at import time.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="tradeoff-hf-home-")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.pop("SPIDER_DIR", None)
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REAL_SPIDER = SHARED / "data" / "spider"
+TASKS_DIR = ROOT / "tradeoff_tasks"
+
+
+@pytest.fixture(scope="session")
+def sample_spider(tmp_path_factory) -> Path:
+    from tradeoff_tasks.sample.build import build_sample
+
+    return build_sample(tmp_path_factory.mktemp("sample-spider"))
+
+
+@pytest.fixture(scope="session")
+def real_spider() -> Path:
+    if not (REAL_SPIDER / "dev.json").is_file():
+        pytest.skip(f"real Spider data not found at {REAL_SPIDER} (../shared is absent)")
+    return REAL_SPIDER
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory, sample_spider) -> Path:
+    from tests.tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), sample_spider)

@@ -1,0 +1,71 @@
+"""spider_exec through lm-eval's own evaluator, with scripted models (no generation)."""
+
+import logging
+
+import pytest
+
+from tests.conftest import TASKS_DIR
+from tests.scripted_lm import ScriptedLM, evaluate
+from tradeoff_tasks import prompts
+from tradeoff_tasks.spider_data import SpiderDataError, build_rows
+
+
+def _metrics(results):
+    return {k.split(",")[0]: v for k, v in results["results"]["spider_exec"].items() if k.endswith(",exec") and "_stderr" not in k}
+
+
+def test_gold_answers_score_one_on_the_sample(sample_spider):
+    model = ScriptedLM(lambda doc: "```sql\n" + doc["query"] + ";\n```")
+    results = evaluate(model, TASKS_DIR, spider_dir=str(sample_spider))
+    metrics = _metrics(results)
+    assert metrics["exec_match"] == 1.0 and metrics["exec_error"] == 0.0 and metrics["gold_error"] == 0.0
+    assert {k for k in metrics if k.startswith("exec_match_")} == {f"exec_match_{lvl}" for lvl in
+                                                                   ("easy", "medium", "hard", "extra")}
+    samples = results["samples"]["spider_exec"]
+    assert len(samples) == 107
+    # The prompt the model saw is exactly the shared prompt module's output.
+    first = samples[0]["doc"]
+    assert model.contexts[0] == prompts.build_prompt(first["question"], first["schema"])
+    assert samples[0]["filtered_resps"][0] == first["query"]
+
+
+def test_wrong_answers_errors_and_prose_are_scored_as_such(sample_spider):
+    def answer(doc):
+        return {0: "SELECT nonsense FROM nowhere", 1: "I cannot answer that.", 2: "SELECT 12345"}.get(
+            doc["index"] % 4, doc["query"])
+
+    metrics = _metrics(evaluate(ScriptedLM(answer), TASKS_DIR, spider_dir=str(sample_spider)))
+    n = 107
+    correct = sum(1 for i in range(n) if i % 4 == 3)
+    assert metrics["exec_match"] == pytest.approx(correct / n)
+    assert metrics["exec_error"] == pytest.approx(sum(1 for i in range(n) if i % 4 in (0, 1)) / n)
+
+
+def test_missing_spider_dir_is_one_clear_error(monkeypatch):
+    monkeypatch.delenv("SPIDER_DIR", raising=False)
+    with pytest.raises(SpiderDataError, match="spider_dir.*SPIDER_DIR"):
+        build_rows(None)
+
+
+def test_missing_databases_are_counted_and_optionally_fatal(sample_spider, tmp_path, caplog):
+    import shutil
+
+    copy = tmp_path / "spider"
+    shutil.copytree(sample_spider, copy)
+    shutil.rmtree(copy / "database" / "airline")
+    with caplog.at_level(logging.WARNING):
+        rows = build_rows(copy, "dev")
+    assert all(r["db_id"] == "orchestra" for r in rows)
+    n_airline = len(build_rows(sample_spider, "dev")) - len(rows)
+    assert f"{n_airline} of 107 questions skipped, database missing: airline ({n_airline} questions)" in caplog.text
+    with pytest.raises(SpiderDataError, match="airline"):
+        build_rows(copy, "dev", fail_on_missing_db=True)
+
+
+def test_real_spider_dev_gold_scores_one_with_wta_1_skipped(real_spider, caplog):
+    with caplog.at_level(logging.WARNING):
+        results = evaluate(ScriptedLM(lambda doc: doc["query"]), TASKS_DIR, spider_dir=str(real_spider))
+    assert results["n-samples"]["spider_exec"]["effective"] == 972
+    assert "62 of 1034 questions skipped, database missing: wta_1 (62 questions)" in caplog.text
+    metrics = _metrics(results)
+    assert metrics["exec_match"] == 1.0 and metrics["gold_error"] == 0.0

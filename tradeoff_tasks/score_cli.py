@@ -1,0 +1,131 @@
+"""spider-exec-score: execution-match scoring of predictions made elsewhere, with the task's code path.
+
+    spider-exec-score --spider-dir DIR --predictions IN.jsonl --output OUT.jsonl [--keep-distinct] [--timeout S]
+
+Each input line needs db_id, gold and prediction; other fields pass through. Each output line adds
+exec_match (0/1), error (null or a short reason) and hardness, or skipped (with the reason) when the
+question's database is missing. Predictions go through the same cleanup as in the lm-eval task.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+from tqdm import tqdm
+
+from .hardness import LEVELS
+from .pool import WorkerPool
+from .spider_data import SpiderDataError, database_path, hardness_or_unknown, resolve_spider_dir
+
+from .sql_text import clean_model_output
+from .task_support import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
+
+REQUIRED_FIELDS = ("db_id", "gold", "prediction")
+
+
+def read_predictions(path: Path) -> list[dict]:
+    if not path.is_file():
+        raise SpiderDataError(f"{path}: predictions file not found")
+    records = []
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise SpiderDataError(f"{path}:{n}: not valid JSON ({e.msg})") from None
+            missing = [k for k in REQUIRED_FIELDS if not isinstance(record.get(k), str)]
+            if missing:
+                raise SpiderDataError(f"{path}:{n}: missing string field(s) {', '.join(missing)}")
+            records.append(record)
+    return records
+
+
+def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, timeout: float,
+                  workers: int | None = None) -> list[dict]:
+    out = [dict(r, hardness=hardness_or_unknown(r["gold"])) for r in records]
+    runnable = []
+    for record in out:
+        db = database_path(spider_dir, record["db_id"])
+        if db.is_file():
+            runnable.append(record)
+        else:
+            record["skipped"] = f"database missing: {db}"
+    tasks = [
+        {"db": str(database_path(spider_dir, r["db_id"]).resolve()), "gold": r["gold"],
+         "prediction": clean_model_output(r["prediction"]), "keep_distinct": keep_distinct,
+         "timeout": timeout, "max_rows": DEFAULT_MAX_ROWS}
+        for r in runnable
+    ]
+    pool = WorkerPool(workers)
+    try:
+        with tqdm(total=len(tasks), desc="executing", unit="pair", disable=None) as bar:
+            scores = pool.run(tasks, on_result=lambda *_: bar.update())
+    finally:
+        pool.close()
+    for record, score in zip(runnable, scores):
+        record.update(score)
+    return out
+
+
+def summarise(scored: list[dict]) -> str:
+    done = [r for r in scored if "skipped" not in r]
+    by_level = defaultdict(list)
+    for r in done:
+        by_level[r["hardness"]].append(r["exec_match"])
+    lines = [f"EX {_ratio([r['exec_match'] for r in done])} over {len(done)} executed pairs"]
+    for level in LEVELS + ("unknown",):
+        if by_level[level]:
+            lines.append(f"  {level:<7} {_ratio(by_level[level])} ({len(by_level[level])})")
+    errors = Counter(r["error"].split(":")[0] for r in done if r.get("error"))
+    lines.append(f"prediction errors: {sum(errors.values())}" + (f" ({dict(errors)})" if errors else ""))
+    lines.append(f"gold errors (not counted against the model): {sum(bool(r.get('gold_error')) for r in done)}")
+    skipped = Counter(r["db_id"] for r in scored if "skipped" in r)
+    lines.append(f"skipped, database missing: {sum(skipped.values())}" + (f" ({dict(skipped)})" if skipped else ""))
+    return "\n".join(lines)
+
+
+def _ratio(values: list[int]) -> str:
+    return f"{sum(values) / len(values):.4f}" if values else "n/a"
+
+
+def write_jsonl_atomically(path: Path, records: list[dict]) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    with tmp.open("w", encoding="utf-8") as f:
+        for record in records:
+            f.write(json.dumps(record, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)  # a crash leaves only the .partial file, never a truncated result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="spider-exec-score", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spider-dir", help="Spider directory (default: $SPIDER_DIR)")
+    parser.add_argument("--predictions", required=True, type=Path, help="input JSONL: db_id, gold, prediction")
+    parser.add_argument("--output", required=True, type=Path, help="output JSONL, written when scoring is complete")
+    parser.add_argument("--keep-distinct", action="store_true", help="do not remove DISTINCT before executing")
+    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per query (default %(default)s)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
+    args = parser.parse_args(argv)
+    try:
+        if args.timeout <= 0:
+            raise SpiderDataError(f"--timeout must be positive, got {args.timeout}")
+        spider_dir = resolve_spider_dir(args.spider_dir)
+        records = read_predictions(args.predictions)
+    except SpiderDataError as e:
+        print(f"spider-exec-score: {e}", file=sys.stderr)
+        return 2
+    scored = score_records(records, spider_dir, args.keep_distinct, args.timeout, args.workers)
+    write_jsonl_atomically(args.output, scored)
+    print(summarise(scored))
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

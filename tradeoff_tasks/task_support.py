@@ -1,0 +1,71 @@
+"""What the spider_exec task does with lm-eval's callbacks: dataset, prompt, cleanup filter, metrics.
+
+Scoring runs in the filter, which sees every generation of the task at once, so the worker pool executes
+them in parallel; process_results then only reads the cached scores.
+"""
+
+from __future__ import annotations
+
+import datasets
+
+from . import prompts
+from .hardness import LEVELS
+from .pool import score_tasks
+from .spider_data import build_rows
+from .sql_text import clean_model_output
+
+DEFAULT_TIMEOUT_S = 10.0
+DEFAULT_MAX_ROWS = 100_000
+_scores: dict[tuple, dict] = {}
+
+
+def load_dataset_dict(
+    spider_dir=None,
+    split: str = "dev",
+    sample_rows: int = 0,
+    fail_on_missing_db: bool = False,
+    keep_distinct: bool = False,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    max_rows: int = DEFAULT_MAX_ROWS,
+    **_other_metadata,  # lm-eval also passes --model_args and the task's own metadata
+) -> datasets.DatasetDict:
+    rows = build_rows(spider_dir, split, int(sample_rows), True, bool(fail_on_missing_db))
+    options = {"keep_distinct": bool(keep_distinct), "timeout": float(timeout), "max_rows": int(max_rows)}
+    return datasets.DatasetDict({"eval": datasets.Dataset.from_list([dict(row, **options) for row in rows])})
+
+
+def doc_to_text(doc: dict) -> str:
+    return prompts.build_prompt(doc["question"], doc["schema"])
+
+
+def _task(doc: dict, prediction: str) -> dict:
+    keys = ("keep_distinct", "timeout", "max_rows")
+    return {"db": doc["db_path"], "gold": doc["query"], "prediction": prediction, **{k: doc[k] for k in keys}}
+
+
+def _key(task: dict) -> tuple:
+    return tuple(sorted(task.items()))
+
+
+def clean_and_score(resps: list[list[str]], docs: list[dict]) -> list[list[str]]:
+    cleaned = [[clean_model_output(r) for r in doc_resps] for doc_resps in resps]
+    tasks = {_key(t): t for doc, preds in zip(docs, cleaned) for t in (_task(doc, p) for p in preds)}
+    todo = [t for key, t in tasks.items() if key not in _scores]
+    for task, score in zip(todo, score_tasks(todo)):
+        _scores[_key(task)] = score
+    return cleaned
+
+
+def process_results(doc: dict, results: list[str]) -> dict:
+    task = _task(doc, results[0])
+    score = _scores.get(_key(task)) or score_tasks([task])[0]
+    metrics = {
+        "exec_match": score["exec_match"],
+        "exec_error": int(score["error"] is not None),
+        "gold_error": int(score["gold_error"] is not None),
+    }
+    # Each document contributes only to its own hardness level; lm-eval averages each metric over the
+    # documents that report it (and warns that the counts differ, which is expected here).
+    if doc["hardness"] in LEVELS:
+        metrics[f"exec_match_{doc['hardness']}"] = score["exec_match"]
+    return metrics
