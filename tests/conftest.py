@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 REAL_SPIDER = SHARED / "data" / "spider"
 TASKS_DIR = ROOT / "tradeoff_tasks"
+TINY_CONFIG_PATH = ROOT / "harness_configs" / "sft_tiny_cpu.yaml"
 
 
 @pytest.fixture(scope="session")

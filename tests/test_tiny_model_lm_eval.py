@@ -1,29 +1,15 @@
 """Plumbing: the real `lm_eval` command line with a random-init Llama and a peft adapter, offline."""
 
-import json
-import os
-import subprocess
-import sys
-
-from tests.conftest import ROOT
+from tests.lm_eval_cli import run_spider_exec
 from tests.tiny_model import save_random_adapter
 
 
 def test_lm_eval_cli_runs_spider_exec_with_a_peft_adapter(tiny_model, sample_spider, tmp_path):
     adapter = save_random_adapter(tiny_model, tmp_path / "adapter")
-    out = tmp_path / "results"
-    cmd = [sys.executable, "-m", "lm_eval", "--model", "hf",
-           "--model_args", f"pretrained={tiny_model},peft={adapter},dtype=float32",
-           "--tasks", "spider_exec", "--include_path", "tradeoff_tasks", "--limit", "3",
-           "--gen_kwargs", "max_gen_toks=8", "--metadata", json.dumps({"spider_dir": str(sample_spider)}),
-           "--output_path", str(out), "--log_samples", "--device", "cpu"]
-    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    [results_file] = out.rglob("results_*.json")
-    results = json.loads(results_file.read_text())["results"]["spider_exec"]
-    assert 0.0 <= results["exec_match,exec"] <= 1.0
-    [samples_file] = out.rglob("samples_spider_exec_*.jsonl")
-    assert len(samples_file.read_text().splitlines()) == 3
+    results = run_spider_exec(f"pretrained={tiny_model},peft={adapter},dtype=float32", sample_spider,
+                              tmp_path / "results")
+    assert 0.0 <= results["results"]["spider_exec"]["exec_match,exec"] <= 1.0
+    assert len(results["samples"]) == 3
 
 
 def test_chat_template_mode_renders_the_shared_prompt_as_the_user_turn(tiny_model, sample_spider):

@@ -39,7 +39,8 @@ def build_tiny_model(out_dir: Path, spider_dir: Path, vocab_size: int = 600) -> 
     config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                          num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=2048,
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
-                         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=False)
+                         pad_token_id=tokenizer.pad_token_id, tie_word_embeddings=False,
+                         initializer_range=0.2)  # wide enough logits that a LoRA can memorise a few answers
     LlamaForCausalLM(config).save_pretrained(out_dir)
     (out_dir / "README.md").write_text(json.dumps({"note": "random-init test model"}))
     return out_dir

@@ -1,0 +1,145 @@
+"""training/sft.py on CPU: learning, label masking, resume, QLoRA, DDP and bad inputs."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from safetensors.torch import load_file
+
+from tests.conftest import ROOT
+from tests.training_runs import TINY_CONFIG, losses, meta, run_sft, sft_command
+
+
+@pytest.fixture(scope="module")
+def trained(tiny_model, sample_spider, tmp_path_factory):
+    out = tmp_path_factory.mktemp("sft") / "run"
+    proc = run_sft(tiny_model, sample_spider, out)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+def test_tiny_model_learns_and_the_run_is_documented(trained, sample_spider):
+    history = losses(trained)
+    assert history[-1] < 0.7 * history[0], history  # a memorisable set: the loss must fall clearly
+    info = meta(trained)
+    assert info["learning_rate"] == 1e-2 and info["seed"] == 7 and info["steps"] == 40
+    assert info["rows"] == {"train": 16} and len(info["data_sha256"]) == 64
+    assert info["quantization"] == "none" and info["loaded_in_4bit"] is False
+    assert info["lora"] == {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["all-linear"]}
+    assert info["effective_batch_size"] == 4 and info["resumed"] is False and info["wall_time_s"] > 0
+    assert {"torch", "transformers", "peft", "trl"} <= set(info["libraries"])
+    assert (trained / "adapter_model.safetensors").is_file() and (trained / "adapter_config.json").is_file()
+    assert list((trained / "runs").rglob("events.out.tfevents.*")), "tensorboard logs missing"
+
+
+def test_labels_mask_every_prompt_token(tiny_model, sample_spider, tmp_path):
+    from training.sft import build_trainer, parse
+
+    spider, model_args, args = parse(["--config", str(TINY_CONFIG), "--model_name_or_path", str(tiny_model),
+                                      "--spider_dir", str(sample_spider), "--output_dir", str(tmp_path / "o")])
+    trainer, _, _ = build_trainer(spider, model_args, args)
+    batch = next(iter(trainer.get_train_dataloader()))
+    tokenizer = trainer.processing_class
+    n_checked = 0
+    for input_ids, labels in zip(batch["input_ids"].tolist(), batch["labels"].tolist()):
+        text = tokenizer.decode(input_ids)
+        prompt_end = text.index("### SQL\n") + len("### SQL\n")
+        n_prompt = len(tokenizer(text[:prompt_end])["input_ids"])
+        assert all(label == -100 for label in labels[:n_prompt])  # every prompt token is masked
+        completion = [label for label in labels[n_prompt:] if label != -100]
+        assert completion and tokenizer.decode(completion).endswith(tokenizer.eos_token)
+        n_checked += 1
+    assert n_checked == args.per_device_train_batch_size
+
+
+def _wait_for_checkpoint(out, proc, timeout=120):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any((c / "trainer_state.json").is_file() for c in out.glob("checkpoint-*")):
+            return
+        assert proc.poll() is None, "training ended before its first checkpoint"
+        time.sleep(0.01)
+    raise AssertionError("no checkpoint appeared")
+
+
+def test_kill_after_checkpoint_then_resume_gives_a_bit_identical_adapter(trained, tiny_model, sample_spider, tmp_path):
+    out = tmp_path / "killed"
+    proc = subprocess.Popen(sft_command(tiny_model, sample_spider, out), cwd=ROOT, env=dict(os.environ),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_for_checkpoint(out, proc)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (out / "training_meta.json").exists()
+
+    changed = run_sft(tiny_model, sample_spider, out, "--lr", "5e-3")
+    assert changed.returncode == 2
+    assert "refusing to resume, settings differ from the interrupted run (learning_rate)" in changed.stderr
+
+    resumed = run_sft(tiny_model, sample_spider, out)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert meta(out)["resumed"] is True
+    reference, result = load_file(trained / "adapter_model.safetensors"), load_file(out / "adapter_model.safetensors")
+    assert reference.keys() == result.keys()
+    assert all((reference[k] == result[k]).all() for k in reference), "resumed adapter differs"
+
+
+def test_a_finished_run_is_not_overwritten_unless_asked(trained, tiny_model, sample_spider, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(trained, out)
+    proc = run_sft(tiny_model, sample_spider, out)
+    assert proc.returncode == 2 and "a finished run is already there" in proc.stderr
+    again = run_sft(tiny_model, sample_spider, out, "--overwrite_output_dir", "true", "--max_steps", "2")
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert meta(out)["steps"] == 2
+
+
+def test_qlora_code_path_runs_on_cpu(tiny_model, sample_spider, tmp_path):
+    out = tmp_path / "qlora"
+    proc = run_sft(tiny_model, sample_spider, out, "--quantization", "4bit", "--max_steps", "3", "--logging_steps", "1")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = meta(out)
+    assert info["quantization"] == "4bit-nf4-double-quant" and info["loaded_in_4bit"] is True
+    assert len(losses(out)) == 3
+
+
+def test_two_process_ddp_on_cpu(tiny_model, sample_spider, tmp_path):
+    out = tmp_path / "ddp"
+    torchrun = (sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2")
+    proc = run_sft(tiny_model, sample_spider, out, "--max_steps", "4", launcher=torchrun)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = meta(out)
+    assert info["world_size"] == 2 and info["effective_batch_size"] == 8 and info["epochs"] == 2.0
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--bogus_key", "1"), "bogus_key"),
+    (("--spider_dir", "/nonexistent/spider"), "/nonexistent/spider: not a Spider directory"),
+    (("--model_name_or_path", "no-such-org/no-such-model"), "could not be loaded"),
+])
+def test_bad_inputs_get_one_line_and_exit_2(tiny_model, sample_spider, tmp_path, extra, message):
+    proc = run_sft(tiny_model, sample_spider, tmp_path / "bad", *extra)
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert not (tmp_path / "bad" / "training_meta.json").exists()
+
+
+def test_unknown_key_in_a_config_file_is_refused(tiny_model, sample_spider, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text(TINY_CONFIG.read_text() + "\nnot_a_setting: 3\n")
+    proc = subprocess.run([sys.executable, str(ROOT / "training" / "sft.py"), "--config", str(config),
+                           "--model_name_or_path", str(tiny_model), "--spider_dir", str(sample_spider)],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert proc.returncode == 2 and "not_a_setting" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_the_trained_adapter_is_evaluated_by_lm_eval_with_peft(trained, tiny_model, sample_spider, tmp_path):
+    from tests.lm_eval_cli import run_spider_exec
+
+    results = run_spider_exec(f"pretrained={tiny_model},peft={trained},dtype=float32", sample_spider, tmp_path / "r")
+    assert results["results"]["spider_exec"]["exec_match,exec"] >= 0.0
+    assert results["config"]["model_args"]["peft"] == str(trained)

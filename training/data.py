@@ -1,0 +1,42 @@
+"""Spider training rows for trl's SFTTrainer, with prompts from the same module as the spider_exec task.
+
+Plain mode gives {"prompt": str, "completion": str}; chat mode gives the conversational prompt/completion
+form, which trl renders with the tokenizer's chat template exactly as lm-eval's --apply_chat_template does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import datasets
+
+from tradeoff_tasks import prompts
+from tradeoff_tasks.spider_data import build_rows
+
+
+def sft_example(question: str, schema: str, sql: str, chat: bool) -> dict:
+    prompt = prompts.build_prompt(question, schema)
+    if chat:
+        return {"prompt": prompts.chat_messages(prompt), "completion": [{"role": "assistant", "content": sql}]}
+    return {"prompt": prompt, "completion": sql}
+
+
+def build_sft_dataset(
+    spider_dir, split: str = "train", chat: bool = False, sample_rows: int = 0, eval_fraction: float = 0.02,
+    max_samples: int | None = None, seed: int = 42,
+) -> tuple[datasets.DatasetDict, str]:
+    """Train/eval splits of prompt-completion rows, and the sha256 of exactly those rows.
+
+    Only tables.json and the questions are needed (sample_rows > 0 also reads the databases that exist).
+    """
+    rows = build_rows(spider_dir, split, sample_rows=sample_rows, require_databases=False)
+    if max_samples:
+        rows = rows[:max_samples]
+    examples = [sft_example(r["question"], r["schema"], r["query"], chat) for r in rows]
+    digest = hashlib.sha256(json.dumps(examples, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    dataset = datasets.Dataset.from_list(examples)
+    if eval_fraction <= 0:
+        return datasets.DatasetDict({"train": dataset}), digest
+    parts = dataset.train_test_split(test_size=eval_fraction, seed=seed)
+    return datasets.DatasetDict({"train": parts["train"], "eval": parts["test"]}), digest

@@ -1,0 +1,83 @@
+"""Base model, tokenizer, quantization and LoRA settings for the trainer.
+
+QLoRA (4-bit NF4, double quantization, bf16 compute) when CUDA is present or asked for; plain LoRA on a
+float model otherwise. A GGUF base is dequantized by transformers on load; for 4-bit it is first written
+once as a plain HF folder, because bitsandbytes quantizes float checkpoints, not GGUF.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import torch
+from peft import LoraConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+
+
+class BaseModelError(ValueError):
+    """The base model cannot be had; the message is one line saying how to point at a local one."""
+
+
+def use_4bit(quantization: str) -> bool:
+    if quantization not in ("auto", "4bit", "none"):
+        raise ValueError(f"quantization must be auto, 4bit or none, got {quantization!r}")
+    return quantization == "4bit" or (quantization == "auto" and torch.cuda.is_available())
+
+
+def compute_dtype() -> torch.dtype:
+    return torch.bfloat16 if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else torch.float32
+
+
+def lora_config(r: int, alpha: int, dropout: float, target_modules: str | list[str]) -> LoraConfig:
+    targets = "all-linear" if target_modules in ("all-linear", ["all-linear"]) else target_modules
+    return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, task_type="CAUSAL_LM")
+
+
+def bnb_config() -> BitsAndBytesConfig:
+    dtype = compute_dtype() if torch.cuda.is_available() else torch.bfloat16
+    return BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype, bnb_4bit_quant_storage=dtype,  # storage dtype lets FSDP shard 4-bit weights
+    )
+
+
+def _gguf_as_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> str:
+    source = Path(model_path) / gguf_file
+    key = hashlib.sha256(f"{source.resolve()}:{source.stat().st_size}".encode()).hexdigest()[:16]
+    target = cache_dir / f"{source.stem}-{key}"
+    if not (target / "config.json").is_file():
+        gguf_model = AutoModelForCausalLM.from_pretrained(model_path, gguf_file=gguf_file, dtype=torch.bfloat16)
+        config = gguf_model.config
+        if hasattr(config, "quantization_config"):  # a GGUF-loaded model refuses save_pretrained
+            del config.quantization_config
+        plain = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
+        plain.load_state_dict(gguf_model.state_dict())
+        partial = target.with_name(target.name + ".partial")
+        plain.save_pretrained(partial)
+        AutoTokenizer.from_pretrained(model_path, gguf_file=gguf_file).save_pretrained(partial)
+        partial.rename(target)
+    return str(target)
+
+
+def load_tokenizer(model_path: str, gguf_file: str | None, revision: str | None):
+    try:
+        return AutoTokenizer.from_pretrained(model_path, gguf_file=gguf_file, revision=revision)
+    except (OSError, ValueError) as e:
+        raise BaseModelError(
+            f"base model {model_path!r} could not be loaded ({type(e).__name__}; no hub access here?): set "
+            "--model_name_or_path to a local directory (plus --gguf_file for a GGUF file) or use "
+            "--config harness_configs/sft_smollm2_135m.yaml"
+        ) from None
+
+
+def load_model(model_path: str, gguf_file: str | None, revision: str | None, quantize: bool,
+               attn_implementation: str | None, cache_dir: Path, device_index: int | None):
+    kwargs = {"revision": revision, "dtype": compute_dtype(), "attn_implementation": attn_implementation}
+    if quantize:
+        if gguf_file:
+            model_path, gguf_file = _gguf_as_hf_folder(model_path, gguf_file, cache_dir), None
+        kwargs.update(quantization_config=bnb_config(), dtype=bnb_config().bnb_4bit_compute_dtype)
+        if device_index is not None:
+            kwargs["device_map"] = {"": device_index}  # each DDP rank holds its own 4-bit copy
+    return AutoModelForCausalLM.from_pretrained(model_path, gguf_file=gguf_file, **kwargs)
