@@ -102,8 +102,6 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     if args.output_dir is None:
         args.output_dir = f"runs/sft/{Path(model_args.model_name_or_path).name}-lr{args.learning_rate:g}"
     output_dir = Path(args.output_dir)
-    if not torch.cuda.is_available():
-        args.bf16 = False  # bf16 autocast on CPU is slower and not what a test of the code path needs
     if spider.eval_fraction <= 0:
         args.eval_strategy = "no"
 
@@ -173,6 +171,10 @@ def parse(argv: list[str]) -> tuple[SpiderArguments, ModelArguments, TrainingArg
     config = Path(argv[argv.index("--config") + 1])
     if not config.is_file():
         raise ValueError(f"--config {config}: file not found")
+    import torch
+
+    if not torch.cuda.is_available():  # the GPU configs ask for bf16, which the Trainer refuses on a CPU
+        argv = argv + ["--bf16", "false"]
     parser = TrlParser((SpiderArguments, ModelArguments, TrainingArguments))
     return parser.parse_args_and_config(argv)
 
