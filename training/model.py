@@ -1,8 +1,8 @@
 """Base model, tokenizer, quantization and LoRA settings for the trainer.
 
 QLoRA (4-bit NF4, double quantization, bf16 compute) when CUDA is present or asked for; plain LoRA on a
-float model otherwise. A GGUF base is dequantized by transformers on load; for 4-bit it is first written
-once as a plain HF folder, because bitsandbytes quantizes float checkpoints, not GGUF.
+float model otherwise. A GGUF base is written once as a plain bf16 HF folder and loaded from there: the
+Trainer refuses to train a GGUF-loaded model, and bitsandbytes quantizes float checkpoints, not GGUF.
 """
 
 from __future__ import annotations
@@ -74,9 +74,9 @@ def load_tokenizer(model_path: str, gguf_file: str | None, revision: str | None)
 def load_model(model_path: str, gguf_file: str | None, revision: str | None, quantize: bool,
                attn_implementation: str | None, cache_dir: Path, device_index: int | None):
     kwargs = {"revision": revision, "dtype": compute_dtype(), "attn_implementation": attn_implementation}
+    if gguf_file:  # the Trainer refuses a GGUF-loaded model, and bitsandbytes quantizes float checkpoints only
+        model_path, gguf_file = _gguf_as_hf_folder(model_path, gguf_file, cache_dir), None
     if quantize:
-        if gguf_file:
-            model_path, gguf_file = _gguf_as_hf_folder(model_path, gguf_file, cache_dir), None
         kwargs.update(quantization_config=bnb_config(), dtype=bnb_config().bnb_4bit_compute_dtype)
         if device_index is not None:
             kwargs["device_map"] = {"": device_index}  # each DDP rank holds its own 4-bit copy

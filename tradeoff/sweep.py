@@ -1,0 +1,163 @@
+"""`tradeoff sweep STUDY.yaml`: train one adapter per learning rate, evaluate the base and every adapter on
+spider_exec and mmlu with per-sample logs, then write the report.
+
+Idempotent: a finished training (its training_meta.json exists) or evaluation (its folder exists) is
+skipped, so a re-run after a crash redoes only unfinished work. Evaluations are written to a `.partial`
+folder and renamed when complete; a half-written result never passes for one. Every command, its exit
+status and wall time go to results/<study>/commands.jsonl, and its output to results/<study>/logs/.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from tradeoff.mmlu_local import prepare_mmlu
+from tradeoff.study import Study, lr_tag
+from training.run_state import hardware, library_versions, write_json_atomically
+
+SFT_SCRIPT = Path(__file__).resolve().parent.parent / "training" / "sft.py"
+
+
+class SweepError(RuntimeError):
+    """A step failed; the message names the step and its log."""
+
+
+def _run_logged(study: Study, step: str, command: list[str]) -> None:
+    logs = study.results / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{step}.log"
+    started = time.time()
+    with log_path.open("w") as log:
+        log.write(f"$ {shlex.join(command)}\n")
+        log.flush()
+        rc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)).returncode
+    entry = {"step": step, "command": shlex.join(command), "rc": rc, "wall_s": round(time.time() - started, 1),
+             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with (study.results / "commands.jsonl").open("a") as f:
+        f.write(json.dumps(entry) + "\n")
+    if rc != 0:
+        tail = "".join(log_path.read_text().splitlines(keepends=True)[-5:])
+        raise SweepError(f"step {step} failed (exit {rc}); log: {log_path}\n{tail}")
+
+
+def launcher_command(launcher: list[str]) -> list[str]:
+    """The study's launcher, run with this interpreter so a virtual environment need not be activated."""
+    if launcher and launcher[0] in ("python", "python3"):
+        return [sys.executable, *launcher[1:]]
+    if launcher[:2] == ["accelerate", "launch"]:
+        return [sys.executable, "-m", "accelerate.commands.launch", *launcher[2:]]
+    return list(launcher)
+
+
+def adapter_dir(study: Study, lr: float) -> Path:
+    return study.runs / "adapters" / lr_tag(lr)
+
+
+def _train(study: Study, lr: float) -> None:
+    out = adapter_dir(study, lr)
+    command = [*launcher_command(study.launcher), str(SFT_SCRIPT), "--config", study.training_config, "--lr", repr(lr),
+               "--model_name_or_path", study.base_model, "--spider_dir", study.spider_dir, "--output_dir", str(out)]
+    if study.gguf_file:
+        command += ["--gguf_file", study.gguf_file]
+    for key, value in study.training_args.items():
+        command += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
+    _run_logged(study, f"train-{lr_tag(lr)}", command)
+    (study.results / "training").mkdir(parents=True, exist_ok=True)
+    shutil.copy(out / "training_meta.json", study.results / "training" / f"{lr_tag(lr)}.json")
+
+
+def _model_args(study: Study, tag: str) -> str:
+    args = [f"pretrained={study.base_model}"]
+    if study.gguf_file:
+        args.append(f"gguf_file={study.gguf_file}")
+    if tag != "base":
+        lr = next(lr for lr in study.learning_rates if lr_tag(lr) == tag)
+        args.append(f"peft={adapter_dir(study, lr)}")
+    return ",".join(args + [f"dtype={study.eval.dtype}"])
+
+
+def eval_dir(study: Study, tag: str, suite: str) -> Path:
+    return study.results / "eval" / tag / suite
+
+
+def _evaluate(study: Study, tag: str, suite: str) -> None:
+    final = eval_dir(study, tag, suite)
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    e = study.eval
+    command = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", _model_args(study, tag),
+               "--include_path", study.tasks_dir, "--device", e.device, "--batch_size", str(e.batch_size),
+               "--output_path", str(partial / "raw"), "--log_samples", "--seed", "0"]
+    if e.apply_chat_template:
+        command.append("--apply_chat_template")
+    if suite == "spider_exec":
+        command += ["--tasks", "spider_exec", "--metadata", json.dumps({"spider_dir": study.spider_dir}),
+                    "--gen_kwargs", f"max_gen_toks={e.max_gen_toks}"]
+        command += ["--limit", str(e.spider_limit)] if e.spider_limit else []
+    else:
+        command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
+        command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
+    _run_logged(study, f"eval-{tag}-{suite}", command)
+    [results_file] = (partial / "raw").rglob("results_*.json")
+    shutil.move(str(results_file), partial / "results.json")
+    for samples in (partial / "raw").rglob("samples_*.jsonl"):
+        task = samples.name.removeprefix("samples_").rsplit("_", 1)[0]  # drop lm-eval's timestamp
+        with samples.open("rb") as src, gzip.open(partial / f"samples_{task}.jsonl.gz", "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    shutil.rmtree(partial / "raw")
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)
+
+
+def _mmlu_ready(study: Study) -> bool:
+    override = Path(study.tasks_dir) / "mmlu_local" / "_mmlu_local.yaml"
+    dataset = (study.runs / "mmlu-local").resolve()
+    return (dataset / "README.md").is_file() and override.is_file() and str(dataset) in override.read_text()
+
+
+def plan(study: Study) -> list[tuple[str, Callable[[], bool], Callable[[], None]]]:
+    """(step name, is it done?, run it) in order."""
+    steps = []
+    if study.mmlu_source:
+        steps.append(("prepare-mmlu", lambda: _mmlu_ready(study),
+                      lambda: prepare_mmlu(Path(study.mmlu_source), study.runs / "mmlu-local",
+                                           Path(study.tasks_dir) / "mmlu_local")))
+    for lr in study.learning_rates:
+        steps.append((f"train-{lr_tag(lr)}", lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
+                      lambda lr=lr: _train(study, lr)))
+    for tag in study.model_tags():
+        for suite in ("spider_exec", "mmlu"):
+            steps.append((f"eval-{tag}-{suite}", lambda t=tag, s=suite: eval_dir(study, t, s).is_dir(),
+                          lambda t=tag, s=suite: _evaluate(study, t, s)))
+    return steps
+
+
+def run_sweep(study: Study) -> list[str]:
+    """Run every unfinished step; returns the names of the steps it ran."""
+    study.results.mkdir(parents=True, exist_ok=True)
+    shutil.copy(study.source, study.results / "study.yaml")
+    write_json_atomically(study.results / "environment.json", {
+        "libraries": library_versions(), "hardware": hardware(), "study": asdict(study),
+        "command": shlex.join(sys.argv)})
+    ran = []
+    steps = plan(study)
+    with tqdm(steps, desc=f"sweep {study.name}", unit="step", disable=None) as bar:
+        for name, done, run in bar:
+            bar.set_postfix_str(name)
+            if done():
+                continue
+            run()
+            ran.append(name)
+    return ran
