@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from tradeoff.plots import metrics_vs_lr_plot, pareto_front, tradeoff_plot
-from tradeoff.report_table import SPIDER_GROUPS, compute_rows
+from tradeoff.report_table import SPIDER_GROUPS, compute_rows, study_tags
 from tradeoff.samples import MMLU_CATEGORIES
 from training.run_state import write_json_atomically
 
@@ -27,7 +27,8 @@ def _delta(row: dict, prefix: str) -> str:
 
 
 def _significant(row: dict, prefix: str) -> bool:
-    return row[f"{prefix}_delta_ci_low"] > 0 or row[f"{prefix}_delta_ci_high"] < 0
+    """The exact McNemar test decides; percentile bootstrap intervals are too narrow for a handful of flips."""
+    return row[f"{prefix}_mcnemar_p"] < 0.05
 
 
 def summary_text(rows: list[dict]) -> list[str]:
@@ -42,7 +43,7 @@ def summary_text(rows: list[dict]) -> list[str]:
         mm_word = "loses" if mm < 0 else "gains" if mm > 0 else "keeps"
         sig = [name for name, p in (("Spider", "spider_ex"), ("MMLU", "mmlu_acc")) if _significant(r, p)]
         lines.append(f"- lr {r['learning_rate']:g} {ex_word} {abs(100 * ex):.1f} pp of Spider EX and {mm_word} "
-                     f"{abs(100 * mm):.1f} pp of MMLU ({'significant: ' + ', '.join(sig) if sig else 'neither change is significant at 95%'}).")
+                     f"{abs(100 * mm):.1f} pp of MMLU ({'significant by McNemar at p < 0.05: ' + ', '.join(sig) if sig else 'neither change is significant by McNemar at p < 0.05'}).")
     front = {p[2] for p in pareto_front([(r["mmlu_acc"], r["spider_ex"], r["model"]) for r in rows])}
     gainers = [r for r in tuned if r["spider_ex_delta"] > 0 and r["model"] in front]
     if not gainers:
@@ -139,6 +140,7 @@ def write_report(results_dir: Path) -> Path:
     results_dir = Path(results_dir)
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
     rows, subjects = compute_rows(results_dir)
+    _, unfinished = study_tags(results_dir)
     _write_csv(results_dir / "summary.csv", rows)
     write_json_atomically(results_dir / "summary.json", {"models": rows})
     _write_csv(results_dir / "mmlu_subjects.csv", subjects)
@@ -146,6 +148,9 @@ def write_report(results_dir: Path) -> Path:
     metrics_vs_lr_plot(rows, results_dir / "metrics_vs_lr.png")
     report = results_dir / "report.md"
     tmp = report.with_name("report.md.partial")
-    tmp.write_text(_markdown(rows, subjects, study, results_dir))
+    text = _markdown(rows, subjects, study, results_dir)
+    if unfinished:  # named at the top, so a partial study never passes for a complete one
+        text = f"**Not finished yet: {', '.join(unfinished)} (no complete evaluation); not in the tables.**\n\n" + text
+    tmp.write_text(text)
     tmp.replace(report)
     return report

@@ -43,8 +43,9 @@ def _metric(prefix: str, model: np.ndarray, base: np.ndarray, with_test: bool) -
     return row
 
 
-def study_tags(results_dir: Path) -> list[tuple[str, float | None]]:
-    """(tag, learning rate) of every model with both evaluations, base first, then by learning rate."""
+def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[str]]:
+    """(tag, learning rate) of every model with both evaluations, base first, then by learning rate; and the
+    tags of the study's models that are not finished yet (the report names them rather than dropping them)."""
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
     rates = sorted(float(lr) for lr in study["learning_rates"])
     tags = [("base", None)] + [(f"lr-{lr:g}", lr) for lr in rates]
@@ -52,12 +53,12 @@ def study_tags(results_dir: Path) -> list[tuple[str, float | None]]:
             if all((results_dir / "eval" / t / s / "results.json").is_file() for s in ("spider_exec", "mmlu"))]
     if not done or done[0][0] != "base":
         raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
-    return done
+    return done, [t for t, _ in tags if (t, _) not in done]
 
 
 def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
-    """One row per model (base first) and one row per (model, MMLU subject) with its change."""
-    tags = study_tags(results_dir)
+    """One row per finished model (base first) and one row per (model, MMLU subject) with its change."""
+    tags, _ = study_tags(results_dir)
     base = {s: load_suite(results_dir, "base", s) for s in ("spider_exec", "mmlu")}
     rows, subject_rows = [], []
     for tag, lr in tags:
