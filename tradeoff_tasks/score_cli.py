@@ -23,9 +23,11 @@ from .pool import WorkerPool
 from .spider_data import SpiderDataError, database_path, hardness_or_unknown, resolve_spider_dir
 
 from .sql_text import clean_model_output
-from .task_support import DEFAULT_MAX_ROWS, DEFAULT_TIMEOUT_S
+from .executor import Limits
 
-REQUIRED_FIELDS = ("db_id", "gold", "prediction")
+DEFAULT_TIMEOUT_S, DEFAULT_MAX_ROWS = Limits.timeout_s, Limits.max_rows
+
+REQUIRED_FIELDS = ("db_id", "gold", "prediction")  # no lm-eval / datasets import here: start-up is part of the cost
 
 
 def read_predictions(path: Path) -> list[dict]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 import datasets
 
 from . import prompts
+from .executor import Limits
 from .hardness import LEVELS
 from .pool import score_tasks
 from .spider_data import build_rows
 from .sql_text import clean_model_output
 
-DEFAULT_TIMEOUT_S = 10.0
-DEFAULT_MAX_ROWS = 100_000
+DEFAULT_TIMEOUT_S, DEFAULT_MAX_ROWS = Limits.timeout_s, Limits.max_rows
 _scores: dict[tuple, dict] = {}
 
 

@@ -1,0 +1,70 @@
+"""Benchmark: `spider-exec-score` as a whole process vs. the sequential read-write baseline, on Spider dev.
+
+    python benchmarks/bench_scorer.py --spider-dir ../shared/data/spider [--repeats 5]
+
+Two prediction sets over all dev questions: predictions = gold, and deterministic perturbations of the gold
+query (wrong LIMIT, flipped ORDER BY, an empty WHERE, a projection swapped for count(*), a syntax error).
+Each command runs --repeats times in the same session; the median wall time of each and their ratio are
+printed. Both must report the same EX (the baseline has no limits, ours enforces all of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def perturb(sql: str, i: int) -> str:
+    kind = i % 5
+    if kind == 0:
+        return re.sub(r"(?i)\blimit\s+\d+", "LIMIT 2", sql) if re.search(r"(?i)\blimit", sql) else sql + " LIMIT 1"
+    if kind == 1:
+        return re.sub(r"(?i)\bdesc\b", "ASC", sql) if re.search(r"(?i)\bdesc\b", sql) else sql
+    if kind == 2:
+        return f"SELECT * FROM ({sql}) WHERE 1 = 0"
+    if kind == 3:
+        return re.sub(r"(?is)^\s*select\s+.*?\s+from\b", "SELECT count(*) FROM", sql, count=1)
+    return sql.replace("SELECT", "SELEC", 1)
+
+
+def timed(command: list[str], repeats: int) -> tuple[float, str]:
+    walls, out = [], ""
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        walls.append(time.perf_counter() - start)
+    return statistics.median(walls), out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--spider-dir", required=True, type=Path)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    dev = json.loads((args.spider_dir / "dev.json").read_text())
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, predict in (("pred = gold", lambda q, i: q), ("perturbed", perturb)):
+            path = Path(tmp) / "predictions.jsonl"
+            path.write_text("".join(json.dumps({"db_id": q["db_id"], "gold": q["query"],
+                                                "prediction": predict(q["query"], i)}) + "\n"
+                                    for i, q in enumerate(dev)))
+            ours, ours_out = timed([sys.executable, "-m", "tradeoff_tasks.score_cli", "--spider-dir",
+                                    str(args.spider_dir), "--predictions", str(path), "--output",
+                                    str(Path(tmp) / "scored.jsonl")], args.repeats)
+            base, base_out = timed([sys.executable, str(HERE / "sequential_baseline.py"), str(args.spider_dir),
+                                    str(path)], args.repeats)
+            print(f"{name}: spider-exec-score {ours:.3f} s ({ours_out.splitlines()[0]}); sequential read-write "
+                  f"baseline {base:.3f} s ({base_out.strip()}); baseline / ours = {base / ours:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
