@@ -104,3 +104,14 @@ def test_a_bad_study_config_is_one_line(tmp_path):
                           text=True)
     assert proc.returncode == 2 and "unknown key(s) lr" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
+    from tradeoff.sweep import SweepError, check_adapter_base
+
+    (tmp_path / "training_meta.json").write_text(json.dumps({"base_model": "models/a", "gguf_file": None}))
+    check_adapter_base(tmp_path, "models/a", None)
+    with pytest.raises(SweepError, match="adapter was trained on models/a .no GGUF., not on models/b"):
+        check_adapter_base(tmp_path, "models/b", None)
+    with pytest.raises(SweepError, match="not on models/a .x.gguf."):
+        check_adapter_base(tmp_path, "models/a", "x.gguf")

@@ -78,12 +78,23 @@ def _train(study: Study, lr: float) -> None:
     shutil.copy(out / "training_meta.json", study.results / "training" / f"{lr_tag(lr)}.json")
 
 
+def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) -> None:
+    """Refuse to evaluate an adapter on a base other than the one it was trained on (peft would fail with
+    shape errors deep inside model loading, or worse, load silently onto a same-shaped model)."""
+    meta = json.loads((adapter / "training_meta.json").read_text())
+    trained_on = (str(Path(meta["base_model"])), meta.get("gguf_file"))
+    if trained_on != (str(Path(base_model)), gguf_file):
+        raise SweepError(f"{adapter}: adapter was trained on {trained_on[0]} ({trained_on[1] or 'no GGUF'}), "
+                         f"not on {base_model} ({gguf_file or 'no GGUF'}); fix base_model/gguf_file in the study")
+
+
 def _model_args(study: Study, tag: str) -> str:
     args = [f"pretrained={study.base_model}"]
     if study.gguf_file:
         args.append(f"gguf_file={study.gguf_file}")
     if tag != "base":
         lr = next(lr for lr in study.learning_rates if lr_tag(lr) == tag)
+        check_adapter_base(adapter_dir(study, lr), study.base_model, study.gguf_file)
         args.append(f"peft={adapter_dir(study, lr)}")
     return ",".join(args + [f"dtype={study.eval.dtype}"])
 
