@@ -133,3 +133,13 @@ def test_gold_failure_is_reported_separately(database):
     finally:
         pool.close()
     assert result["exec_match"] == 0 and result["error"] is None and "nope" in result["gold_error"]
+
+
+def test_a_worker_that_died_while_idle_is_replaced(database):
+    pool = WorkerPool(n_workers=1)
+    try:
+        assert pool.run([_task(database, "SELECT 50")])[0]["exec_match"] == 1
+        pool._workers[0].kill()  # e.g. killed by the kernel between two tasks
+        assert pool.run([_task(database, "SELECT 50"), _task(database, "SELECT 1")])[0]["exec_match"] == 1
+    finally:
+        pool.close()

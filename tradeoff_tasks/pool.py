@@ -73,12 +73,19 @@ class WorkerPool:
 
         try:
             while True:
-                for worker in self._workers:
+                for worker in list(self._workers):
                     if worker.index is None and pending:
                         i = pending.popleft()
-                        worker.send(i, tasks[i], 2 * tasks[i]["timeout"] + KILL_GRACE_S)  # gold + prediction
+                        try:
+                            worker.send(i, tasks[i], 2 * tasks[i]["timeout"] + KILL_GRACE_S)  # gold + prediction
+                        except BrokenPipeError:  # it died while idle: the task goes to a fresh worker
+                            worker.index = None
+                            pending.appendleft(i)
+                            replace(worker)
                 busy = [w for w in self._workers if w.index is not None]
                 if not busy:
+                    if pending:  # a worker was just replaced; hand out the rest on the next pass
+                        continue
                     break
                 wait_s = max(0.0, min(w.deadline for w in busy) - time.monotonic())
                 for key, _ in selector.select(wait_s):
