@@ -12,6 +12,7 @@ import json
 import os
 import platform
 import re
+import shutil
 from importlib import metadata
 from pathlib import Path
 
@@ -54,7 +55,7 @@ def prepare_run_dir(output_dir: Path, settings: dict, overwrite: bool) -> Path |
                             "to train again, or choose another --output_dir")
     if overwrite:
         for path in output_dir.glob("checkpoint-*"):
-            _remove_tree(path)
+            shutil.rmtree(path)
         for name in (SETTINGS_FILE, META_FILE):
             (output_dir / name).unlink(missing_ok=True)
     checkpoint = last_complete_checkpoint(output_dir) if output_dir.is_dir() else None
@@ -70,12 +71,6 @@ def prepare_run_dir(output_dir: Path, settings: dict, overwrite: bool) -> Path |
     output_dir.mkdir(parents=True, exist_ok=True)
     write_json_atomically(settings_path, settings)
     return checkpoint
-
-
-def _remove_tree(path: Path) -> None:
-    import shutil
-
-    shutil.rmtree(path)
 
 
 def library_versions() -> dict[str, str]:
