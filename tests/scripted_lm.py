@@ -8,9 +8,12 @@ from lm_eval.api.model import LM
 
 
 class ScriptedLM(LM):
-    def __init__(self, answer: Callable[[dict], str]):
+    """answer(doc) -> generated text; choose(doc, continuation) -> log-likelihood, for multiple choice."""
+
+    def __init__(self, answer: Callable[[dict], str] | None = None,
+                 choose: Callable[[dict, str], float] | None = None):
         super().__init__()
-        self.answer = answer
+        self.answer, self.choose = answer, choose
         self.contexts: list[str] = []
 
     def generate_until(self, requests):
@@ -18,10 +21,11 @@ class ScriptedLM(LM):
         return [self.answer(r.doc) for r in requests]
 
     def loglikelihood(self, requests):
-        raise NotImplementedError("spider_exec only generates")
+        self.contexts += [r.args[0] for r in requests]
+        return [(self.choose(r.doc, r.args[1]), False) for r in requests]
 
     def loglikelihood_rolling(self, requests):
-        raise NotImplementedError("spider_exec only generates")
+        raise NotImplementedError("no scripted rolling log-likelihood")
 
 
 def evaluate(model: LM, tasks_dir, **metadata) -> dict:

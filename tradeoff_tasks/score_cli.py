@@ -25,8 +25,6 @@ from .spider_data import SpiderDataError, database_path, hardness_or_unknown, re
 from .sql_text import clean_model_output
 from .executor import Limits
 
-DEFAULT_TIMEOUT_S, DEFAULT_MAX_ROWS = Limits.timeout_s, Limits.max_rows
-
 REQUIRED_FIELDS = ("db_id", "gold", "prediction")  # no lm-eval / datasets import here: start-up is part of the cost
 
 
@@ -62,7 +60,7 @@ def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, ti
     tasks = [
         {"db": str(database_path(spider_dir, r["db_id"]).resolve()), "gold": r["gold"],
          "prediction": clean_model_output(r["prediction"]), "keep_distinct": keep_distinct,
-         "timeout": timeout, "max_rows": DEFAULT_MAX_ROWS}
+         "timeout": timeout, "max_rows": Limits.max_rows}
         for r in runnable
     ]
     pool = WorkerPool(workers)
@@ -111,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--predictions", required=True, type=Path, help="input JSONL: db_id, gold, prediction")
     parser.add_argument("--output", required=True, type=Path, help="output JSONL, written when scoring is complete")
     parser.add_argument("--keep-distinct", action="store_true", help="do not remove DISTINCT before executing")
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, help="seconds per query (default %(default)s)")
+    parser.add_argument("--timeout", type=float, default=Limits.timeout_s, help="seconds per query (default %(default)s)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     args = parser.parse_args(argv)
     try:

@@ -15,7 +15,6 @@ from .pool import score_tasks
 from .spider_data import build_rows
 from .sql_text import clean_model_output
 
-DEFAULT_TIMEOUT_S, DEFAULT_MAX_ROWS = Limits.timeout_s, Limits.max_rows
 _scores: dict[tuple, dict] = {}
 
 
@@ -25,8 +24,8 @@ def load_dataset_dict(
     sample_rows: int = 0,
     fail_on_missing_db: bool = False,
     keep_distinct: bool = False,
-    timeout: float = DEFAULT_TIMEOUT_S,
-    max_rows: int = DEFAULT_MAX_ROWS,
+    timeout: float = Limits.timeout_s,
+    max_rows: int = Limits.max_rows,
     **_other_metadata,  # lm-eval also passes --model_args and the task's own metadata
 ) -> datasets.DatasetDict:
     rows = build_rows(spider_dir, split, int(sample_rows), True, bool(fail_on_missing_db))
