@@ -5,6 +5,7 @@ import pytest
 from tests.conftest import SHARED
 from tests.lm_eval_cli import run_spider_exec
 from tests.training_runs import meta, run_sft
+from training.model import gguf_as_hf_folder, gguf_hf_folder
 
 MODEL_DIR = SHARED / "models" / "smollm2-135m-instruct"
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -25,7 +26,30 @@ def test_gguf_base_is_fine_tuned_in_4bit_and_evaluated_with_the_adapter(smollm2,
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = meta(out)
     assert info["loaded_in_4bit"] is True and info["gguf_file"] == GGUF and info["steps"] == 2
-    assert list((tmp_path / "base-cache").glob("SmolLM2-135M-Instruct.Q4_1-*/config.json"))
-    results = run_spider_exec(f"pretrained={smollm2},gguf_file={GGUF},peft={out},dtype=float32", real_spider,
-                              tmp_path / "eval", 2, "--apply_chat_template")
-    assert len(results["samples"]) == 2
+    [converted] = (tmp_path / "base-cache").glob("SmolLM2-135M-Instruct.Q4_1-*/config.json")
+    assert converted.parent == gguf_hf_folder(str(smollm2), GGUF, tmp_path / "base-cache")
+    # the sweep evaluates from the converted folder, as here; the GGUF itself loads in lm-eval too
+    from_folder = run_spider_exec(f"pretrained={converted.parent},peft={out},dtype=float32", real_spider,
+                                  tmp_path / "eval", 2, "--apply_chat_template")
+    assert len(from_folder["samples"]) == 2
+    from_gguf = run_spider_exec(f"pretrained={smollm2},gguf_file={GGUF},peft={out},dtype=float32", real_spider,
+                                tmp_path / "eval-gguf", 2, "--apply_chat_template")
+    assert [s["arguments"] for s in from_folder["samples"]] == [s["arguments"] for s in from_gguf["samples"]]
+
+
+def test_converted_folder_tokenizes_chat_prompts_like_the_gguf(smollm2, real_spider, tmp_path):
+    """The sweep evaluates from the bf16 folder the trainer wrote; its tokenizer must give the same tokens."""
+    from transformers import AutoTokenizer
+
+    from tradeoff_tasks.prompts import build_prompt, chat_messages
+    from tradeoff_tasks.spider_data import build_rows
+
+    folder = gguf_as_hf_folder(str(smollm2), GGUF, tmp_path)
+    from_gguf = AutoTokenizer.from_pretrained(smollm2, gguf_file=GGUF)
+    from_folder = AutoTokenizer.from_pretrained(folder)
+    rows = build_rows(real_spider, "dev")[:: 97]
+    for row in rows:
+        messages = chat_messages(build_prompt(row["question"], row["schema"]))
+        expected = from_gguf.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        assert from_folder.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == expected
+        assert from_folder(expected)["input_ids"] == from_gguf(expected)["input_ids"]

@@ -19,7 +19,10 @@ class StudyConfigError(ValueError):
 class EvalSettings:
     device: str = "cuda"
     dtype: str = "bfloat16"
-    batch_size: str = "auto"
+    batch_size: str = "auto"  # mmlu's (and spider_exec's unless generation_batch_size is set)
+    # spider_exec's: lm-eval's "auto" probes the model's full context length, far longer than any Spider prompt,
+    # so it picks a batch too small for fast generation; a small model on a large GPU wants hundreds.
+    generation_batch_size: str | None = None
     apply_chat_template: bool = False
     max_gen_toks: int = 256
     spider_limit: int | None = None  # questions per run; null = all executable dev questions

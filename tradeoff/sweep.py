@@ -88,10 +88,26 @@ def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) ->
                          f"not on {base_model} ({gguf_file or 'no GGUF'}); fix base_model/gguf_file in the study")
 
 
+def converted_base(study: Study) -> Path:
+    """Where a GGUF base is written once as a plain bf16 HF folder: the trainer's cache, so training and
+    evaluation share one conversion; lm-eval loads that in under a second instead of dequantizing the GGUF."""
+    from training.model import gguf_hf_folder
+
+    return gguf_hf_folder(study.base_model, study.gguf_file,
+                          Path(study.training_args.get("base_model_cache", "runs/base-models")))
+
+
+def _convert_base(study: Study) -> None:
+    from training.model import gguf_as_hf_folder
+
+    gguf_as_hf_folder(study.base_model, study.gguf_file, converted_base(study).parent)
+
+
 def _model_args(study: Study, tag: str) -> str:
-    args = [f"pretrained={study.base_model}"]
     if study.gguf_file:
-        args.append(f"gguf_file={study.gguf_file}")
+        args = [f"pretrained={converted_base(study).resolve()}"]
+    else:
+        args = [f"pretrained={study.base_model}"]
     if tag != "base":
         lr = next(lr for lr in study.learning_rates if lr_tag(lr) == tag)
         check_adapter_base(adapter_dir(study, lr), study.base_model, study.gguf_file)
@@ -109,15 +125,17 @@ def _evaluate(study: Study, tag: str, suite: str) -> None:
     shutil.rmtree(partial, ignore_errors=True)
     e = study.eval
     command = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", _model_args(study, tag),
-               "--include_path", study.tasks_dir, "--device", e.device, "--batch_size", str(e.batch_size),
+               "--include_path", study.tasks_dir, "--device", e.device,
                "--output_path", str(partial / "raw"), "--log_samples", "--seed", "0"]
     if e.apply_chat_template:
         command.append("--apply_chat_template")
     if suite == "spider_exec":
+        command += ["--batch_size", str(e.generation_batch_size or e.batch_size)]
         command += ["--tasks", "spider_exec", "--metadata", json.dumps({"spider_dir": study.spider_dir}),
                     "--gen_kwargs", f"max_gen_toks={e.max_gen_toks}"]
         command += ["--limit", str(e.spider_limit)] if e.spider_limit else []
     else:
+        command += ["--batch_size", str(e.batch_size)]
         command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
         command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
     _run_logged(study, f"eval-{tag}-{suite}", command)
@@ -141,6 +159,9 @@ def _mmlu_ready(study: Study) -> bool:
 def plan(study: Study) -> list[tuple[str, Callable[[], bool], Callable[[], None]]]:
     """(step name, is it done?, run it) in order."""
     steps = []
+    if study.gguf_file:
+        steps.append(("convert-base", lambda: (converted_base(study) / "config.json").is_file(),
+                      lambda: _convert_base(study)))
     if study.mmlu_source:
         steps.append(("prepare-mmlu", lambda: _mmlu_ready(study),
                       lambda: prepare_mmlu(Path(study.mmlu_source), study.runs / "mmlu-local",
@@ -169,6 +190,9 @@ def run_sweep(study: Study) -> list[str]:
             bar.set_postfix_str(name)
             if done():
                 continue
+            started = time.time()
+            print(f"sweep {study.name}: {name} ...", flush=True)  # progress in logs too, where tqdm is off
             run()
+            print(f"sweep {study.name}: {name} done in {time.time() - started:.0f} s", flush=True)
             ran.append(name)
     return ran

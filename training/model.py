@@ -42,10 +42,17 @@ def bnb_config() -> BitsAndBytesConfig:
     )
 
 
-def _gguf_as_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> str:
+def gguf_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> Path:
+    """Where the GGUF is written as a plain bf16 HF folder: keyed by the file's path and size."""
     source = Path(model_path) / gguf_file
     key = hashlib.sha256(f"{source.resolve()}:{source.stat().st_size}".encode()).hexdigest()[:16]
-    target = cache_dir / f"{source.stem}-{key}"
+    return cache_dir / f"{source.stem}-{key}"
+
+
+def gguf_as_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> str:
+    """The GGUF model as a plain bf16 HF folder, written on first use (the sweep evaluates from it too: it
+    loads in well under a second, the GGUF in ~15 s of dequantization on every load)."""
+    target = gguf_hf_folder(model_path, gguf_file, cache_dir)
     if not (target / "config.json").is_file():
         gguf_model = AutoModelForCausalLM.from_pretrained(model_path, gguf_file=gguf_file, dtype=torch.bfloat16)
         config = gguf_model.config
@@ -75,7 +82,7 @@ def load_model(model_path: str, gguf_file: str | None, revision: str | None, qua
                attn_implementation: str | None, cache_dir: Path, device_index: int | None):
     kwargs = {"revision": revision, "dtype": compute_dtype(), "attn_implementation": attn_implementation}
     if gguf_file:  # the Trainer refuses a GGUF-loaded model, and bitsandbytes quantizes float checkpoints only
-        model_path, gguf_file = _gguf_as_hf_folder(model_path, gguf_file, cache_dir), None
+        model_path, gguf_file = gguf_as_hf_folder(model_path, gguf_file, cache_dir), None
     if quantize:
         kwargs.update(quantization_config=bnb_config(), dtype=bnb_config().bnb_4bit_compute_dtype)
         if device_index is not None:

@@ -85,6 +85,7 @@ def run_settings(spider: SpiderArguments, model: ModelArguments, train: Training
         "num_train_epochs": train.num_train_epochs, "max_steps": train.max_steps,
         "lr_scheduler_type": getattr(train.lr_scheduler_type, "value", train.lr_scheduler_type), "warmup_steps": train.warmup_steps,
         "max_length": train.max_length, "packing": train.packing, "weight_decay": train.weight_decay,
+        "train_sampling_strategy": train.train_sampling_strategy,
     }
 
 

@@ -1,0 +1,117 @@
+"""Training throughput of a config against stock trl SFTTrainer settings: same model, data and lease.
+
+    python benchmarks/bench_trainer.py --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
+        --spider_dir /tmp/data/spider --steps 12 --warmup 3 --json results/bench-trainer-8b.json
+
+Variants (each in a fresh process, so peak memory is its own; all through training/sft.py's build_trainer,
+so model loading, 4-bit/LoRA settings and the Spider prompts are the same):
+  stock   trl's SFTConfig defaults: batch 8, padded to the longest in a random batch, no packing, gradient
+          checkpointing on (trl's default), gradient accumulation 1
+  config  the config file as it is
+  NAME=FLAGS  more, e.g. 'nockpt=--gradient_checkpointing false'
+tokens/s counts real tokens (trl's num_tokens: no padding) over the steps after --warmup; MFU uses the 6N
+convention: 6 x N x tokens/s / the card's peak dense bf16 FLOP/s, N = every parameter of the base model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STOCK = ("--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --gradient_checkpointing true "
+         "--packing false --padding_free false --train_sampling_strategy random")
+PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense, SXM parts
+
+
+def measure(argv: list[str], steps: int, warmup: int) -> dict:
+    """Train `steps` steps in this process and time the ones after `warmup`."""
+    import torch
+    from transformers import AutoConfig, AutoModelForCausalLM, TrainerCallback
+
+    from training.sft import build_trainer, parse
+
+    marks = []
+
+    class StepClock(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if logs and "num_tokens" in logs:  # logging_steps=1: one entry per step, after loss.item() syncs
+                marks.append((time.perf_counter(), state.global_step, logs["num_tokens"]))
+
+    spider, model_args, args = parse(argv + ["--max_steps", str(steps + warmup), "--logging_steps", "1",
+                                             "--eval_fraction", "0", "--save_strategy", "no", "--report_to", "none",
+                                             "--overwrite_output_dir", "true"])
+    trainer, settings, _ = build_trainer(spider, model_args, args)
+    trainer.add_callback(StepClock())
+    trainer.train()
+    (t0, s0, n0), (t1, s1, n1) = marks[warmup - 1], marks[-1]
+    config = AutoConfig.from_pretrained(trainer.model.peft_config["default"].base_model_name_or_path)
+    with torch.device("meta"):
+        n_params = sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
+    card = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
+    tokens_per_s = (n1 - n0) / (t1 - t0)
+    peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in card), None)
+    return {
+        "tokens_per_s": round(tokens_per_s, 1), "steps_timed": s1 - s0, "tokens_timed": int(n1 - n0),
+        "seconds_per_step": round((t1 - t0) / (s1 - s0), 3), "examples_per_step": settings["effective_batch_size"],
+        "mfu_6n": round(6 * n_params * tokens_per_s / (peak * 1e12), 4) if peak else None,
+        "params": n_params, "card": card,
+        "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None,
+        "loaded_in_4bit": bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--model", required=True, help="base model directory")
+    parser.add_argument("--spider_dir", required=True)
+    parser.add_argument("--steps", type=int, default=12, help="timed steps per variant")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--variants", nargs="+", default=["stock", "config"])
+    parser.add_argument("--flags", default="", help="flags for every variant, e.g. '--quantization 4bit'")
+    parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one variant's flags in this process
+    args = parser.parse_args()
+    base = ["--config", args.config, "--model_name_or_path", args.model, "--spider_dir", args.spider_dir]
+    if args.one is not None:
+        print("RESULT " + json.dumps(measure(base + shlex.split(args.one), args.steps, args.warmup)))
+        return 0
+    results = {}
+    for variant in args.variants:
+        name, _, flags = variant.partition("=")
+        flags = {"stock": STOCK, "config": ""}.get(name, flags) if not flags else flags
+        with tempfile.TemporaryDirectory() as out:
+            one = f"{args.flags} {flags} --output_dir {out}"
+            proc = subprocess.run([sys.executable, __file__, "--config", args.config, "--model", args.model,
+                                   "--spider_dir", args.spider_dir, "--steps", str(args.steps), "--warmup",
+                                   str(args.warmup), "--one", one], capture_output=True, text=True, cwd=ROOT)
+        lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+        if proc.returncode or not lines:
+            print(f"{name}: failed (exit {proc.returncode})\n{proc.stderr[-2000:]}", file=sys.stderr)
+            results[name] = {"flags": flags, "error": proc.stderr[-500:]}
+            continue
+        results[name] = {"flags": flags, **json.loads(lines[-1][len("RESULT "):])}
+        print(f"{name}: {json.dumps(results[name])}", flush=True)
+    first = next((r for r in results.values() if "tokens_per_s" in r), None)
+    for name, r in results.items():
+        if first and "tokens_per_s" in r:
+            r["speedup_vs_first"] = round(r["tokens_per_s"] / first["tokens_per_s"], 2)
+            print(f"{name:>12}: {r['tokens_per_s']:>10,.0f} tokens/s  x{r['speedup_vs_first']:.2f}  "
+                  f"MFU(6N) {r['mfu_6n']}  peak {r['peak_gpu_memory_gib']} GiB")
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
+    return 0 if all("tokens_per_s" in r for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
