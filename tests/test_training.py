@@ -97,6 +97,20 @@ def test_a_finished_run_is_not_overwritten_unless_asked(trained, tiny_model, sam
     assert meta(out)["steps"] == 2
 
 
+def test_examples_longer_than_max_length_are_counted_and_reported(tiny_model, sample_spider, tmp_path):
+    """trl drops an example whose prompt alone fills max_length and cuts the SQL of others: never silently."""
+    out = tmp_path / "short"
+    proc = run_sft(tiny_model, sample_spider, out, "--max_length", "195", "--max_steps", "1", "--save_strategy", "no")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = meta(out)
+    dropped = info["train_examples"] - info["train_examples_used"]
+    assert info["train_examples"] == 16 and dropped > 0 and info["train_examples_truncated"] > 0
+    assert (f"of 16 training examples {dropped} were dropped (prompt longer than max_length=195) and "
+            f"{info['train_examples_truncated']} cut short" in proc.stderr)
+    assert "were dropped" not in run_sft(tiny_model, sample_spider, tmp_path / "full", "--max_steps", "1",
+                                         "--save_strategy", "no").stderr
+
+
 def test_qlora_code_path_runs_on_cpu(tiny_model, sample_spider, tmp_path):
     out = tmp_path / "qlora"
     proc = run_sft(tiny_model, sample_spider, out, "--quantization", "4bit", "--max_steps", "3", "--logging_steps", "1")

@@ -180,6 +180,7 @@ def run_sweep(study: Study) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran."""
     study.results.mkdir(parents=True, exist_ok=True)
     shutil.copy(study.source, study.results / "study.yaml")
+    shutil.copy(study.training_config, study.results / "training_config.yaml")  # the config may change later
     write_json_atomically(study.results / "environment.json", {
         "libraries": library_versions(), "hardware": hardware(), "study": asdict(study),
         "command": shlex.join(sys.argv)})

@@ -129,10 +129,22 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     return trainer, settings, checkpoint
 
 
+def report_truncation(trainer, n_rows: int, max_length: int | None) -> dict:
+    """trl drops examples whose completion max_length cut off entirely, and cuts others mid-SQL; both would
+    quietly change what is learned, so say so on stderr and keep the counts for training_meta.json."""
+    used = len(trainer.train_dataset)
+    truncated = sum(len(ids) >= max_length for ids in trainer.train_dataset["input_ids"]) if max_length else 0
+    if used < n_rows or truncated:
+        print(f"sft.py: warning: of {n_rows} training examples {n_rows - used} were dropped (prompt longer than "
+              f"max_length={max_length}) and {truncated} cut short; raise --max_length", file=sys.stderr)
+    return {"train_examples": n_rows, "train_examples_used": used, "train_examples_truncated": truncated}
+
+
 def train(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArguments) -> Path:
     from training.run_state import META_FILE, hardware, library_versions, write_json_atomically
 
     trainer, settings, checkpoint = build_trainer(spider, model_args, args)
+    truncation = report_truncation(trainer, settings["rows"]["train"], args.max_length)
     output_dir = Path(args.output_dir)
     started = time.time()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -141,7 +153,7 @@ def train(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArg
         meta = dict(settings, spider_dir=str(spider.spider_dir), output_dir=str(output_dir),
                     steps=trainer.state.global_step, epochs=trainer.state.epoch,
                     loaded_in_4bit=bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
-                    resumed=checkpoint is not None, resumed_from=str(checkpoint) if checkpoint else None,
+                    **truncation, resumed=checkpoint is not None, resumed_from=str(checkpoint) if checkpoint else None,
                     wall_time_s=round(time.time() - started, 1), loss_history=trainer.state.log_history,
                     throughput=throughput(trainer, result.metrics),
                     libraries=library_versions(), hardware=hardware(), world_size=trainer.accelerator.num_processes,
