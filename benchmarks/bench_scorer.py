@@ -5,13 +5,16 @@
 Two prediction sets over all dev questions: predictions = gold, and deterministic perturbations of the gold
 query (wrong LIMIT, flipped ORDER BY, an empty WHERE, a projection swapped for count(*), a syntax error).
 Each command runs --repeats times in the same session; the median wall time of each and their ratio are
-printed. Both must report the same EX (the baseline has no limits, ours enforces all of them).
+printed. Both must report the same EX (the baseline has no limits, ours enforces all of them). Ours runs
+twice: with a cold on-disk cache (a fresh cache directory every repeat: gold queries executed, hardness
+parsed) and with a warm one (filled by an earlier run, as in any run after the first on the same data).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import statistics
 import subprocess
@@ -36,11 +39,15 @@ def perturb(sql: str, i: int) -> str:
     return sql.replace("SELECT", "SELEC", 1)
 
 
-def timed(command: list[str], repeats: int) -> tuple[float, str]:
+def timed(command: list[str], repeats: int, cache_dir: Path | None = None) -> tuple[float, str]:
+    """Median wall time; with cache_dir, each repeat gets a fresh empty cache under it (cold)."""
     walls, out = [], ""
-    for _ in range(repeats):
+    for i in range(repeats):
+        env = dict(os.environ)
+        if cache_dir is not None:
+            env["TRADEOFF_CACHE_DIR"] = str(cache_dir / f"cold-{i}")
         start = time.perf_counter()
-        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
         walls.append(time.perf_counter() - start)
     return statistics.median(walls), out
 
@@ -57,13 +64,17 @@ def main() -> None:
             path.write_text("".join(json.dumps({"db_id": q["db_id"], "gold": q["query"],
                                                 "prediction": predict(q["query"], i)}) + "\n"
                                     for i, q in enumerate(dev)))
-            ours, ours_out = timed([sys.executable, "-m", "tradeoff_tasks.score_cli", "--spider-dir",
-                                    str(args.spider_dir), "--predictions", str(path), "--output",
-                                    str(Path(tmp) / "scored.jsonl")], args.repeats)
+            ours = [sys.executable, "-m", "tradeoff_tasks.score_cli", "--spider-dir", str(args.spider_dir),
+                    "--predictions", str(path), "--output", str(Path(tmp) / "scored.jsonl")]
+            cold, cold_out = timed(ours, args.repeats, cache_dir=Path(tmp) / name.replace(" ", ""))
+            os.environ["TRADEOFF_CACHE_DIR"] = str(Path(tmp) / "warm")
+            subprocess.run(ours, capture_output=True, check=True)  # fills the warm cache
+            warm, warm_out = timed(ours, args.repeats)
             base, base_out = timed([sys.executable, str(HERE / "sequential_baseline.py"), str(args.spider_dir),
                                     str(path)], args.repeats)
-            print(f"{name}: spider-exec-score {ours:.3f} s ({ours_out.splitlines()[0]}); sequential read-write "
-                  f"baseline {base:.3f} s ({base_out.strip()}); baseline / ours = {base / ours:.2f}x")
+            print(f"{name}: spider-exec-score cold cache {cold:.3f} s ({cold_out.splitlines()[0]}), warm cache "
+                  f"{warm:.3f} s ({warm_out.splitlines()[0]}); sequential read-write baseline {base:.3f} s "
+                  f"({base_out.strip()}); baseline / ours = {base / cold:.2f}x cold, {base / warm:.2f}x warm")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="tradeoff-hf-home-")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.pop("SPIDER_DIR", None)
+os.environ["TRADEOFF_CACHE_DIR"] = tempfile.mkdtemp(prefix="tradeoff-cache-")  # not the user's ~/.cache
 
 import pytest  # noqa: E402
 

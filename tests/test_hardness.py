@@ -3,7 +3,7 @@ from collections import Counter
 
 import pytest
 
-from tradeoff_tasks.hardness import hardness
+from tradeoff_tasks.hardness_rules import hardness
 
 
 @pytest.mark.parametrize("sql, level", [

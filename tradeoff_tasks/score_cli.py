@@ -18,9 +18,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .hardness import LEVELS
+from .hardness import LEVELS, hardness_or_unknown
 from .pool import WorkerPool
-from .spider_data import SpiderDataError, database_path, hardness_or_unknown, resolve_spider_dir
+from .spider_data import SpiderDataError, database_path, resolve_spider_dir
 
 from .sql_text import clean_model_output
 from .executor import Limits

@@ -1,13 +1,15 @@
 """Score one (gold, prediction) pair on a Spider database: normalise, execute both, compare.
 
 Runs inside a worker process (see sql_worker.py / pool.py); it keeps open connections and gold results
-for the lifetime of that process, so each database is opened once and each gold query executed once.
+for the lifetime of that process, so each database is opened once and each gold query executed once, and
+with a ResultCache (cache.py) gold results also outlive the process: later runs and tasks reuse them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .cache import ResultCache
 from .compare import results_match
 from .executor import Limits, QueryError, ReadOnlyDatabase
 from .sql_text import normalise_for_execution, order_matters
@@ -16,6 +18,7 @@ from .sql_text import normalise_for_execution, order_matters
 @dataclass
 class PairScorer:
     limits: Limits = field(default_factory=Limits)
+    cache: ResultCache | None = None
     _databases: dict = field(default_factory=dict)
     _gold_results: dict = field(default_factory=dict)
 
@@ -28,8 +31,15 @@ class PairScorer:
         """Gold rows, or the QueryError they raised; computed once per (database, normalised gold)."""
         key = (path, gold_sql)
         if key not in self._gold_results:
+            disk_key = self.cache.gold_key(path, gold_sql, self.limits) if self.cache else None
+            cached = self.cache.get_gold(disk_key) if disk_key else None
+            if cached is not None:
+                self._gold_results[key] = cached
+                return cached
             try:
                 self._gold_results[key] = self._database(path).query(gold_sql)
+                if disk_key:
+                    self.cache.put_gold(disk_key, self._gold_results[key])
             except QueryError as e:
                 self._gold_results[key] = e
         return self._gold_results[key]

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import prompts
 from .executor import Limits, QueryError, ReadOnlyDatabase
-from .hardness import hardness
+from .hardness import hardness_or_unknown
 
 log = logging.getLogger(__name__)
 SPLIT_FILES = {"dev": "dev.json", "train": "train_spider.json"}
@@ -125,8 +125,3 @@ def build_rows(
     ]
 
 
-def hardness_or_unknown(sql: str) -> str:
-    try:
-        return hardness(sql)
-    except ValueError:  # reported as its own level rather than guessed
-        return "unknown"

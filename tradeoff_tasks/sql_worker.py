@@ -10,6 +10,7 @@ import json
 import resource
 import sys
 
+from .cache import ResultCache
 from .executor import Limits
 from .scoring import PairScorer
 
@@ -19,10 +20,11 @@ def main() -> None:
     if memory_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     scorers: dict[tuple, PairScorer] = {}
+    cache = ResultCache()  # gold results from earlier runs; TRADEOFF_CACHE_DIR=off disables it
     for line in sys.stdin:
         task = json.loads(line)
         limits = Limits(timeout_s=task["timeout"], max_rows=task["max_rows"])
-        scorer = scorers.setdefault((limits.timeout_s, limits.max_rows), PairScorer(limits))
+        scorer = scorers.setdefault((limits.timeout_s, limits.max_rows), PairScorer(limits, cache))
         try:
             result = scorer.score(task["db"], task["gold"], task["prediction"], task["keep_distinct"])
         except MemoryError:
