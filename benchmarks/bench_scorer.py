@@ -39,13 +39,13 @@ def perturb(sql: str, i: int) -> str:
     return sql.replace("SELECT", "SELEC", 1)
 
 
-def timed(command: list[str], repeats: int, cache_dir: Path | None = None) -> tuple[float, str]:
-    """Median wall time; with cache_dir, each repeat gets a fresh empty cache under it (cold)."""
+def timed(command: list[str], repeats: int, cache_dir_of=lambda repeat: None) -> tuple[float, str]:
+    """Median wall time; cache_dir_of(repeat) is the TRADEOFF_CACHE_DIR of that repeat (None: unchanged)."""
     walls, out = [], ""
     for i in range(repeats):
         env = dict(os.environ)
-        if cache_dir is not None:
-            env["TRADEOFF_CACHE_DIR"] = str(cache_dir / f"cold-{i}")
+        if cache_dir_of(i) is not None:
+            env["TRADEOFF_CACHE_DIR"] = str(cache_dir_of(i))
         start = time.perf_counter()
         out = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
         walls.append(time.perf_counter() - start)
@@ -66,10 +66,10 @@ def main() -> None:
                                     for i, q in enumerate(dev)))
             ours = [sys.executable, "-m", "tradeoff_tasks.score_cli", "--spider-dir", str(args.spider_dir),
                     "--predictions", str(path), "--output", str(Path(tmp) / "scored.jsonl")]
-            cold, cold_out = timed(ours, args.repeats, cache_dir=Path(tmp) / name.replace(" ", ""))
-            os.environ["TRADEOFF_CACHE_DIR"] = str(Path(tmp) / "warm")
-            subprocess.run(ours, capture_output=True, check=True)  # fills the warm cache
-            warm, warm_out = timed(ours, args.repeats)
+            cold_dir, warm_dir = Path(tmp) / name.replace(" ", ""), Path(tmp) / "warm"
+            cold, cold_out = timed(ours, args.repeats, lambda i: cold_dir / f"cold-{i}")  # a fresh cache each time
+            timed(ours, 1, lambda i: warm_dir)  # fills the warm cache
+            warm, warm_out = timed(ours, args.repeats, lambda i: warm_dir)
             base, base_out = timed([sys.executable, str(HERE / "sequential_baseline.py"), str(args.spider_dir),
                                     str(path)], args.repeats)
             print(f"{name}: spider-exec-score cold cache {cold:.3f} s ({cold_out.splitlines()[0]}), warm cache "

@@ -88,19 +88,25 @@ def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) ->
                          f"not on {base_model} ({gguf_file or 'no GGUF'}); fix base_model/gguf_file in the study")
 
 
+def _base_model_cache(study: Study) -> Path:
+    """The trainer's cache of converted GGUF bases, so training and evaluation share one conversion."""
+    from training.model import DEFAULT_BASE_MODEL_CACHE
+
+    return Path(study.training_args.get("base_model_cache", DEFAULT_BASE_MODEL_CACHE))
+
+
 def converted_base(study: Study) -> Path:
-    """Where a GGUF base is written once as a plain bf16 HF folder: the trainer's cache, so training and
-    evaluation share one conversion; lm-eval loads that in under a second instead of dequantizing the GGUF."""
+    """Where a GGUF base is written once as a plain bf16 HF folder; lm-eval loads that in under a second
+    instead of dequantizing the GGUF on every start."""
     from training.model import gguf_hf_folder
 
-    return gguf_hf_folder(study.base_model, study.gguf_file,
-                          Path(study.training_args.get("base_model_cache", "runs/base-models")))
+    return gguf_hf_folder(study.base_model, study.gguf_file, _base_model_cache(study))
 
 
 def _convert_base(study: Study) -> None:
     from training.model import gguf_as_hf_folder
 
-    gguf_as_hf_folder(study.base_model, study.gguf_file, converted_base(study).parent)
+    gguf_as_hf_folder(study.base_model, study.gguf_file, _base_model_cache(study))
 
 
 def _model_args(study: Study, tag: str) -> str:

@@ -15,6 +15,9 @@ from peft import LoraConfig
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 
+DEFAULT_BASE_MODEL_CACHE = "runs/base-models"  # where a GGUF base is written once as a bf16 HF folder
+
+
 class BaseModelError(ValueError):
     """The base model cannot be had; the message is one line saying how to point at a local one."""
 

@@ -36,6 +36,8 @@ logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 from trl import SFTConfig  # noqa: E402
 
+from training.model import DEFAULT_BASE_MODEL_CACHE  # noqa: E402
+
 
 @dataclass
 class SpiderArguments:
@@ -60,7 +62,7 @@ class ModelArguments:
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["all-linear"])
-    base_model_cache: str = field(default="runs/base-models", metadata={
+    base_model_cache: str = field(default=DEFAULT_BASE_MODEL_CACHE, metadata={
         "help": "where a GGUF base is written once as a plain HF folder for 4-bit loading"})
 
 
