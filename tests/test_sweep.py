@@ -115,3 +115,15 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         check_adapter_base(tmp_path, "models/b", None)
     with pytest.raises(SweepError, match="not on models/a .x.gguf."):
         check_adapter_base(tmp_path, "models/a", "x.gguf")
+
+
+@pytest.mark.parametrize("line, message", [("jobs: 0", "jobs must be a whole number >= 1"),
+                                           ("training_jobs: two", "training_jobs must be a whole number >= 1"),
+                                           ("gpus: [0, -1]", "gpus must be a list of GPU indices")])
+def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
+    from tradeoff.study import StudyConfigError, load_study
+
+    path = tmp_path / "s.yaml"
+    path.write_text(f"name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n{line}\n")
+    with pytest.raises(StudyConfigError, match=message):
+        load_study(path)

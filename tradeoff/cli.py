@@ -27,6 +27,8 @@ def _sweep(args) -> int:
     from tradeoff.sweep import run_sweep
 
     study = load_study(args.study)
+    if args.jobs is not None:
+        study.jobs = args.jobs
     ran = run_sweep(study)
     print(f"ran {len(ran)} step(s){': ' + ', '.join(ran) if ran else ' (everything was already done)'}")
     report = write_report(study.results)
@@ -51,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     prep.set_defaults(func=_prepare)
     sweep = sub.add_parser("sweep", help="train per learning rate, evaluate base + adapters, write the report")
     sweep.add_argument("study", help="study config, e.g. harness_configs/study_smollm2_spider.yaml")
+    sweep.add_argument("--jobs", type=int, choices=range(1, 65), metavar="N",
+                       help="steps at once, overriding the study's `jobs` (1 = one after another)")
     sweep.set_defaults(func=_sweep)
     report = sub.add_parser("report", help="(re)write report.md, tables and plots of a results folder")
     report.add_argument("results_dir")

@@ -45,6 +45,10 @@ class Study:
     results_dir: str | None = None  # default results/<name>
     runs_dir: str | None = None  # adapters and converted data; default runs/<name>
     eval: EvalSettings = field(default_factory=EvalSettings)
+    # Steps at once. A small model leaves a big GPU idle: `jobs: 2` evaluates beside the next training.
+    jobs: int = 1
+    training_jobs: int = 1  # trainings at once (they need the most memory); raise it with one GPU per job
+    gpus: list[int] | None = None  # pin running steps to these GPUs in turn (CUDA_VISIBLE_DEVICES); null = share
     source: str = ""  # the config file, filled in by load_study
 
     @property
@@ -91,6 +95,12 @@ def load_study(path: str | Path) -> Study:
         raise StudyConfigError(f"{path}: learning_rates must be distinct positive numbers")
     data["learning_rates"] = sorted(rates)
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path))
+    for key in ("jobs", "training_jobs"):
+        if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:
+            raise StudyConfigError(f"{path}: {key} must be a whole number >= 1")
+    if study.gpus is not None and (not isinstance(study.gpus, list) or not study.gpus
+                                   or not all(isinstance(g, int) and g >= 0 for g in study.gpus)):
+        raise StudyConfigError(f"{path}: gpus must be a list of GPU indices, e.g. [0, 1], or null")
     if str(study.mmlu_source or "").endswith(".jsonl") and study.eval.mmlu_num_fewshot:
         raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use mmlu_num_fewshot: 0")
     return study

@@ -2,7 +2,8 @@
 spider_exec and mmlu with per-sample logs, then write the report.
 
 Idempotent: a finished training (its training_meta.json exists) or evaluation (its folder exists) is
-skipped, so a re-run after a crash redoes only unfinished work. Evaluations are written to a `.partial`
+skipped, so a re-run after a crash redoes only unfinished work. With `jobs: N` in the study, up to N steps run at
+once (evaluations beside the next training; see tradeoff/scheduler.py). Evaluations are written to a `.partial`
 folder and renamed when complete; a half-written result never passes for one. Every command, its exit
 status and wall time go to results/<study>/commands.jsonl, and its output to results/<study>/logs/.
 """
@@ -16,14 +17,15 @@ import shlex
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Callable
 
 from tqdm import tqdm
 
 from tradeoff.mmlu_local import prepare_mmlu
+from tradeoff.scheduler import Step, StepFailed, run_steps
 from tradeoff.study import Study, lr_tag
 from training.run_state import hardware, library_versions, write_json_atomically
 
@@ -34,18 +36,22 @@ class SweepError(RuntimeError):
     """A step failed; the message names the step and its log."""
 
 
-def _run_logged(study: Study, step: str, command: list[str]) -> None:
+_COMMANDS_LOG_LOCK = threading.Lock()  # steps may finish at once when the study runs several in parallel
+
+
+def _run_logged(study: Study, step: str, command: list[str], env: dict[str, str]) -> None:
     logs = study.results / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"{step}.log"
     started = time.time()
     with log_path.open("w") as log:
-        log.write(f"$ {shlex.join(command)}\n")
+        log.write("".join(f"{k}={v} " for k, v in env.items()) + f"$ {shlex.join(command)}\n")
         log.flush()
-        rc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ)).returncode
-    entry = {"step": step, "command": shlex.join(command), "rc": rc, "wall_s": round(time.time() - started, 1),
-             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    with (study.results / "commands.jsonl").open("a") as f:
+        rc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}).returncode
+    entry = {"step": step, "command": shlex.join(command), "env": env, "rc": rc,
+             "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+             "wall_s": round(time.time() - started, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    with _COMMANDS_LOG_LOCK, (study.results / "commands.jsonl").open("a") as f:
         f.write(json.dumps(entry) + "\n")
     if rc != 0:
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-5:])
@@ -65,7 +71,7 @@ def adapter_dir(study: Study, lr: float) -> Path:
     return study.runs / "adapters" / lr_tag(lr)
 
 
-def _train(study: Study, lr: float) -> None:
+def _train(study: Study, lr: float, env: dict[str, str]) -> None:
     out = adapter_dir(study, lr)
     command = [*launcher_command(study.launcher), str(SFT_SCRIPT), "--config", study.training_config, "--lr", repr(lr),
                "--model_name_or_path", study.base_model, "--spider_dir", study.spider_dir, "--output_dir", str(out)]
@@ -73,7 +79,7 @@ def _train(study: Study, lr: float) -> None:
         command += ["--gguf_file", study.gguf_file]
     for key, value in study.training_args.items():
         command += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
-    _run_logged(study, f"train-{lr_tag(lr)}", command)
+    _run_logged(study, f"train-{lr_tag(lr)}", command, env)
     (study.results / "training").mkdir(parents=True, exist_ok=True)
     shutil.copy(out / "training_meta.json", study.results / "training" / f"{lr_tag(lr)}.json")
 
@@ -125,7 +131,7 @@ def eval_dir(study: Study, tag: str, suite: str) -> Path:
     return study.results / "eval" / tag / suite
 
 
-def _evaluate(study: Study, tag: str, suite: str) -> None:
+def _evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
     final = eval_dir(study, tag, suite)
     partial = final.with_name(final.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
@@ -144,7 +150,7 @@ def _evaluate(study: Study, tag: str, suite: str) -> None:
         command += ["--batch_size", str(e.batch_size)]
         command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
         command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
-    _run_logged(study, f"eval-{tag}-{suite}", command)
+    _run_logged(study, f"eval-{tag}-{suite}", command, env)
     [results_file] = (partial / "raw").rglob("results_*.json")
     shutil.move(str(results_file), partial / "results.json")
     for samples in (partial / "raw").rglob("samples_*.jsonl"):
@@ -162,23 +168,26 @@ def _mmlu_ready(study: Study) -> bool:
     return (dataset / "README.md").is_file() and override.is_file() and str(dataset) in override.read_text()
 
 
-def plan(study: Study) -> list[tuple[str, Callable[[], bool], Callable[[], None]]]:
-    """(step name, is it done?, run it) in order."""
-    steps = []
+def plan(study: Study) -> list[Step]:
+    """The study's steps in order: preparations, trainings, then evaluations (each after its training)."""
+    prepare = []
     if study.gguf_file:
-        steps.append(("convert-base", lambda: (converted_base(study) / "config.json").is_file(),
-                      lambda: _convert_base(study)))
+        prepare.append(Step("convert-base", lambda: (converted_base(study) / "config.json").is_file(),
+                            lambda env: _convert_base(study)))
     if study.mmlu_source:
-        steps.append(("prepare-mmlu", lambda: _mmlu_ready(study),
-                      lambda: prepare_mmlu(Path(study.mmlu_source), study.runs / "mmlu-local",
-                                           Path(study.tasks_dir) / "mmlu_local")))
+        prepare.append(Step("prepare-mmlu", lambda: _mmlu_ready(study),
+                            lambda env: prepare_mmlu(Path(study.mmlu_source), study.runs / "mmlu-local",
+                                                     Path(study.tasks_dir) / "mmlu_local")))
+    first = tuple(step.name for step in prepare)  # everything reads the converted base / MMLU copy
+    steps = list(prepare)
     for lr in study.learning_rates:
-        steps.append((f"train-{lr_tag(lr)}", lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
-                      lambda lr=lr: _train(study, lr)))
+        steps.append(Step(f"train-{lr_tag(lr)}", lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
+                          lambda env, lr=lr: _train(study, lr, env), needs=first, training=True))
     for tag in study.model_tags():
+        needs = first if tag == "base" else (*first, f"train-{tag}")
         for suite in ("spider_exec", "mmlu"):
-            steps.append((f"eval-{tag}-{suite}", lambda t=tag, s=suite: eval_dir(study, t, s).is_dir(),
-                          lambda t=tag, s=suite: _evaluate(study, t, s)))
+            steps.append(Step(f"eval-{tag}-{suite}", lambda t=tag, s=suite: eval_dir(study, t, s).is_dir(),
+                              lambda env, t=tag, s=suite: _evaluate(study, t, s, env), needs=needs))
     return steps
 
 
@@ -190,16 +199,21 @@ def run_sweep(study: Study) -> list[str]:
     write_json_atomically(study.results / "environment.json", {
         "libraries": library_versions(), "hardware": hardware(), "study": asdict(study),
         "command": shlex.join(sys.argv)})
-    ran = []
     steps = plan(study)
-    with tqdm(steps, desc=f"sweep {study.name}", unit="step", disable=None) as bar:
-        for name, done, run in bar:
-            bar.set_postfix_str(name)
-            if done():
-                continue
-            started = time.time()
-            print(f"sweep {study.name}: {name} ...", flush=True)  # progress in logs too, where tqdm is off
-            run()
-            print(f"sweep {study.name}: {name} done in {time.time() - started:.0f} s", flush=True)
-            ran.append(name)
-    return ran
+    started: dict[str, float] = {}
+    with tqdm(total=len(steps), desc=f"sweep {study.name}", unit="step", disable=None) as bar:
+        bar.update(sum(step.done() for step in steps))
+
+        def on_start(step: Step, env: dict) -> None:
+            started[step.name] = time.time()
+            where = f" on GPU {env['CUDA_VISIBLE_DEVICES']}" if env else ""
+            print(f"sweep {study.name}: {step.name}{where} ...", flush=True)  # progress in logs too, where tqdm is off
+
+        def on_finish(step: Step) -> None:
+            print(f"sweep {study.name}: {step.name} done in {time.time() - started[step.name]:.0f} s", flush=True)
+            bar.update(1)
+
+        try:
+            return run_steps(steps, study.jobs, study.training_jobs, study.gpus, on_start, on_finish)
+        except StepFailed as e:
+            raise SweepError(str(e)) from e

@@ -1,0 +1,75 @@
+"""Run a sweep's steps, several at a time where the study allows it.
+
+A small model leaves a big GPU mostly idle, so evaluations can run beside the training of the next learning
+rate; on a machine with several GPUs each running step can be pinned to one. Steps start in plan order as soon
+as what they need has finished; trainings have their own limit because they need the most memory. With
+`jobs: 1` this is the plain sequential sweep.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class Step:
+    name: str
+    done: Callable[[], bool]
+    run: Callable[[dict[str, str]], None]  # gets the environment overrides of its slot (GPU pinning)
+    needs: tuple[str, ...] = ()
+    training: bool = False
+
+
+class StepFailed(RuntimeError):
+    """A step raised; the steps still running were let finish (their results are complete and kept)."""
+
+
+def slot_environment(slot: int, gpus: list[int] | None) -> dict[str, str]:
+    return {"CUDA_VISIBLE_DEVICES": str(gpus[slot % len(gpus)])} if gpus else {}
+
+
+def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: list[int] | None = None,
+              on_start: Callable[[Step, dict], None] = lambda step, env: None,
+              on_finish: Callable[[Step], None] = lambda step: None) -> list[str]:
+    """Run every unfinished step; returns the names of the steps it ran, in the order they finished.
+
+    On a failure no new step starts; the running ones finish, then the first error is raised again.
+    """
+    finished = {step.name for step in steps if step.done()}
+    pending = [step for step in steps if step.name not in finished]
+    running: dict[Future, tuple[Step, int]] = {}
+    free_slots = list(range(jobs))
+    ran: list[str] = []
+    failure: BaseException | None = None
+
+    def startable(step: Step) -> bool:
+        trainings = sum(s.training for s, _ in running.values())
+        return all(n in finished for n in step.needs) and not (step.training and trainings >= training_jobs)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        while running or (pending and failure is None):
+            for step in [s for s in pending if failure is None]:
+                if free_slots and startable(step):
+                    slot = free_slots.pop(0)
+                    env = slot_environment(slot, gpus)
+                    pending.remove(step)
+                    on_start(step, env)
+                    running[pool.submit(step.run, env)] = (step, slot)
+            if not running:
+                break  # nothing can start: needs that no step provides
+            for future in wait(running, return_when=FIRST_COMPLETED).done:
+                step, slot = running.pop(future)
+                free_slots = sorted(free_slots + [slot])
+                if future.exception() is not None:
+                    failure = failure or future.exception()
+                    continue
+                finished.add(step.name)
+                ran.append(step.name)
+                on_finish(step)
+    if failure is not None:
+        raise failure
+    if pending:
+        raise StepFailed(f"steps never became ready: {', '.join(s.name for s in pending)}")
+    return ran
