@@ -1,7 +1,7 @@
 """Training throughput of a config against stock trl SFTTrainer settings: same model, data and lease.
 
     python benchmarks/bench_trainer.py --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
-        --spider_dir /tmp/data/spider --steps 12 --warmup 3 --json results/bench-trainer-8b.json
+        --spider_dir /tmp/data/spider --examples 800 --json results/bench-trainer-8b.json
 
 Variants (each in a fresh process, so peak memory is its own; all through training/sft.py's build_trainer,
 so model loading, 4-bit/LoRA settings and the Spider prompts are the same):
@@ -9,8 +9,11 @@ so model loading, 4-bit/LoRA settings and the Spider prompts are the same):
           checkpointing on (trl's default), gradient accumulation 1
   config  the config file as it is
   NAME=FLAGS  more, e.g. 'nockpt=--gradient_checkpointing false'
-tokens/s counts real tokens (trl's num_tokens: no padding) over the steps after --warmup; MFU uses the 6N
-convention: 6 x N x tokens/s / the card's peak dense bf16 FLOP/s, N = every parameter of the base model.
+Every variant trains one pass over the same --examples training questions (a seeded random sample of Spider
+train), so all see the same lengths: a few steps would not do, since length-grouped batching starts with the
+longest batch and batches of long examples use a GPU better. tokens/s counts real tokens (trl's num_tokens: no
+padding) over the steps after --warmup; MFU uses the 6N convention: 6 x N x tokens/s / the card's peak dense
+bf16 FLOP/s, N = every parameter of the base model.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ STOCK = ("--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --grad
 PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense, SXM parts
 
 
-def measure(argv: list[str], steps: int, warmup: int) -> dict:
-    """Train `steps` steps in this process and time the ones after `warmup`."""
+def measure(argv: list[str], examples: int, warmup: int) -> dict:
+    """Train one pass over `examples` sampled questions in this process and time the steps after `warmup`."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, TrainerCallback
 
@@ -46,10 +49,12 @@ def measure(argv: list[str], steps: int, warmup: int) -> dict:
             if logs and "num_tokens" in logs:  # logging_steps=1: one entry per step, after loss.item() syncs
                 marks.append((time.perf_counter(), state.global_step, logs["num_tokens"]))
 
-    spider, model_args, args = parse(argv + ["--max_steps", str(steps + warmup), "--logging_steps", "1",
+    spider, model_args, args = parse(argv + ["--num_train_epochs", "1", "--max_steps", "-1", "--logging_steps", "1",
                                              "--eval_fraction", "0", "--save_strategy", "no", "--report_to", "none",
                                              "--overwrite_output_dir", "true"])
     trainer, settings, _ = build_trainer(spider, model_args, args)
+    sample = trainer.train_dataset.shuffle(seed=0).select(range(min(examples, len(trainer.train_dataset))))
+    trainer.train_dataset = sample  # the dataloader is built from it when training starts
     trainer.add_callback(StepClock())
     trainer.train()
     (t0, s0, n0), (t1, s1, n1) = marks[warmup - 1], marks[-1]
@@ -63,7 +68,8 @@ def measure(argv: list[str], steps: int, warmup: int) -> dict:
         "tokens_per_s": round(tokens_per_s, 1), "steps_timed": s1 - s0, "tokens_timed": int(n1 - n0),
         "seconds_per_step": round((t1 - t0) / (s1 - s0), 3), "examples_per_step": settings["effective_batch_size"],
         "mfu_6n": round(6 * n_params * tokens_per_s / (peak * 1e12), 4) if peak else None,
-        "params": n_params, "card": card,
+        "params": n_params, "card": card, "examples": len(sample),
+        "tokens_per_example": round(sum(map(len, sample["input_ids"])) / len(sample), 1),
         "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None,
         "loaded_in_4bit": bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
     }
@@ -74,8 +80,8 @@ def main() -> int:
     parser.add_argument("--config", required=True)
     parser.add_argument("--model", required=True, help="base model directory")
     parser.add_argument("--spider_dir", required=True)
-    parser.add_argument("--steps", type=int, default=12, help="timed steps per variant")
-    parser.add_argument("--warmup", type=int, default=3, help="untimed steps first")
+    parser.add_argument("--examples", type=int, default=800, help="training questions per variant (one pass)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
     parser.add_argument("--variants", nargs="+", default=["stock", "config"])
     parser.add_argument("--flags", default="", help="flags for every variant, e.g. '--quantization 4bit'")
     parser.add_argument("--json", help="write the results here too")
@@ -83,7 +89,7 @@ def main() -> int:
     args = parser.parse_args()
     base = ["--config", args.config, "--model_name_or_path", args.model, "--spider_dir", args.spider_dir]
     if args.one is not None:
-        print("RESULT " + json.dumps(measure(base + shlex.split(args.one), args.steps, args.warmup)))
+        print("RESULT " + json.dumps(measure(base + shlex.split(args.one), args.examples, args.warmup)))
         return 0
     results = {}
     for variant in args.variants:
@@ -92,7 +98,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory() as out:
             one = f"{args.flags} {flags} --output_dir {out}"
             proc = subprocess.run([sys.executable, __file__, "--config", args.config, "--model", args.model,
-                                   "--spider_dir", args.spider_dir, "--steps", str(args.steps), "--warmup",
+                                   "--spider_dir", args.spider_dir, "--examples", str(args.examples), "--warmup",
                                    str(args.warmup), "--one", one], capture_output=True, text=True, cwd=ROOT)
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode or not lines:

@@ -157,3 +157,16 @@ def test_the_trained_adapter_is_evaluated_by_lm_eval_with_peft(trained, tiny_mod
     results = run_spider_exec(f"pretrained={tiny_model},peft={trained},dtype=float32", sample_spider, tmp_path / "r")
     assert results["results"]["spider_exec"]["exec_match,exec"] >= 0.0
     assert results["config"]["model_args"]["peft"] == str(trained)
+
+
+def test_the_ddp_accelerate_config_launches_two_processes_on_cpu(tiny_model, sample_spider, tmp_path):
+    """The shipped DDP accelerate config, as users launch it; without GPUs accelerate runs it over gloo on CPUs.
+    (accelerate has no FSDP on CPUs, so fsdp.yaml can only run on GPUs.)"""
+    out = tmp_path / "ddp-accelerate"
+    launch = (sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+              str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"), "--num_processes", "2")
+    proc = run_sft(tiny_model, sample_spider, out, "--max_steps", "4", launcher=launch)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = meta(out)
+    assert (info["world_size"], info["distributed_type"], info["steps"]) == (2, "DistributedType.MULTI_CPU", 4)
+    assert (out / "adapter_model.safetensors").is_file()

@@ -159,6 +159,7 @@ def train(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArg
                     wall_time_s=round(time.time() - started, 1), loss_history=trainer.state.log_history,
                     throughput=throughput(trainer, result.metrics),
                     libraries=library_versions(), hardware=hardware(), world_size=trainer.accelerator.num_processes,
+                    distributed_type=str(trainer.accelerator.distributed_type),
                     command=" ".join(sys.argv))
         write_json_atomically(output_dir / META_FILE, meta)  # written last: its presence means finished
         print(f"adapter and {META_FILE} written to {output_dir}")

@@ -1,0 +1,76 @@
+"""Whole-process wall time of `lm_eval --tasks spider_exec` for several settings, one after another on one card.
+
+    python benchmarks/bench_spider_eval.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
+        --variants "b256=--batch_size 256" "b512=--batch_size 512" "b1024=--batch_size 1024" --json out.json
+
+Each variant is one fresh `lm_eval` process (model load, task build, generation, scoring: what a user waits for)
+over the executable Spider dev questions, greedy, chat template, at most 256 new tokens. A variant's flags are
+appended to the common command, so `--batch_size`, `--model_args` extras (e.g. `attn_implementation=eager`
+through `--extra_model_args`) or `--limit` can differ. Reports wall time, generation time (lm-eval's progress
+bar from the first to the last request) and execution accuracy, which should agree across variants up to
+batch-dependent numerics.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PROGRESS = re.compile(r"Running generate_until requests:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+) \[(\d+):(\d+)")
+
+
+def generation_seconds(log: str) -> float | None:
+    """The elapsed time lm-eval's generation bar showed when it reached the last request."""
+    done = [m for m in PROGRESS.finditer(log) if m.group(1) == m.group(2)]
+    return int(done[-1].group(3)) * 60 + int(done[-1].group(4)) if done else None
+
+
+def run_variant(args, flags: str) -> dict:
+    with tempfile.TemporaryDirectory() as out:
+        model_args = ",".join(filter(None, [f"pretrained={args.model}", "dtype=bfloat16", args.extra_model_args]))
+        command = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", model_args,
+                   "--tasks", "spider_exec", "--include_path", str(ROOT / "tradeoff_tasks"),
+                   "--metadata", json.dumps({"spider_dir": args.spider_dir}), "--apply_chat_template",
+                   "--gen_kwargs", "max_gen_toks=256", "--device", args.device, "--output_path", out,
+                   *shlex.split(flags)]
+        started = time.perf_counter()
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        wall = time.perf_counter() - started
+        if proc.returncode:
+            return {"flags": flags, "error": proc.stderr[-800:]}
+        [results] = Path(out).rglob("results_*.json")
+        metrics = json.loads(results.read_text())["results"]["spider_exec"]
+    return {"flags": flags, "wall_s": round(wall, 1), "generation_s": generation_seconds(proc.stderr),
+            "exec_match": metrics.get("exec_match,exec"), "questions": metrics.get("sample_len"),
+            "command": shlex.join(command)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True, help="HF model folder (a GGUF: use the sweep's converted copy)")
+    parser.add_argument("--spider_dir", required=True)
+    parser.add_argument("--device", default="cuda")
+    parser.add_argument("--extra_model_args", default="", help="appended to every variant's --model_args")
+    parser.add_argument("--variants", nargs="+", default=["b512=--batch_size 512"], help="NAME=LM_EVAL_FLAGS")
+    parser.add_argument("--json", help="write the results here too")
+    args = parser.parse_args()
+    results = {}
+    for variant in args.variants:
+        name, _, flags = variant.partition("=")
+        results[name] = run_variant(args, flags)
+        print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if k != 'command'})}", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
+    return 0 if all("wall_s" in r for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
