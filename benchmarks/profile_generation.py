@@ -1,0 +1,89 @@
+"""Where spider_exec's generation time goes: one batch of the longest dev prompts, as lm-eval builds it.
+
+    python benchmarks/profile_generation.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
+        --batch_size 512 --steps 32
+
+Renders the chat-template prompts of the executable dev questions, takes the `--batch_size` longest (lm-eval
+sorts by length and starts with the longest batch), left-pads them as lm-eval's HF model does, and generates
+`--steps` tokens greedily: timed with and without lm-eval's own stop-sequence criteria, then once more under
+torch.profiler, printing the ops that took the most time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tradeoff_tasks import prompts  # noqa: E402
+from tradeoff_tasks.spider_data import build_rows  # noqa: E402
+
+STOPS = [";", "\n\n\n", "###"]  # spider_exec.yaml's `until`; lm-eval adds the EOS text
+
+
+def longest_batch(tokenizer, spider_dir: str, batch_size: int, device: str) -> dict:
+    rows = build_rows(spider_dir, "dev")
+    texts = [tokenizer.apply_chat_template(prompts.chat_messages(prompts.build_prompt(r["question"], r["schema"])),
+                                           tokenize=False, add_generation_prompt=True) for r in rows]
+    texts = sorted(texts, key=lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"]), reverse=True)
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:  # as lm-eval's HF model configures it
+        tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
+    return tokenizer(texts[:batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+
+
+def generate(model, tokenizer, batch: dict, steps: int, stop_criteria: bool) -> float:
+    from lm_eval.models.utils_hf import stop_sequences_criteria
+
+    criteria = stop_sequences_criteria(tokenizer, STOPS + [tokenizer.eos_token], batch["input_ids"].shape[1],
+                                       batch["input_ids"].shape[0]) if stop_criteria else None
+    config = GenerationConfig(max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
+                              pad_token_id=tokenizer.pad_token_id)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    with torch.no_grad():
+        model.generate(**batch, generation_config=config, stopping_criteria=criteria)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--spider_dir", required=True)
+    parser.add_argument("--batch_size", type=int, default=512)
+    parser.add_argument("--steps", type=int, default=32)
+    parser.add_argument("--attn_implementation", default=None)
+    args = parser.parse_args()
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    tokenizer = AutoTokenizer.from_pretrained(args.model)
+    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16,
+                                                 attn_implementation=args.attn_implementation).to(device).eval()
+    batch = longest_batch(tokenizer, args.spider_dir, args.batch_size, device)
+    shape = tuple(batch["input_ids"].shape)
+    generate(model, tokenizer, batch, 2, True)  # warm-up
+    prefill = generate(model, tokenizer, batch, 1, False)
+    for with_stops in (True, False):
+        total = generate(model, tokenizer, batch, args.steps, with_stops)
+        print(f"batch {shape}: prefill {prefill:.2f} s; {args.steps} steps {'with' if with_stops else 'without'} "
+              f"lm-eval's stop criteria: {(total - prefill) / (args.steps - 1) * 1000:.1f} ms per decode step",
+              flush=True)
+    activities = [torch.profiler.ProfilerActivity.CPU]
+    if device == "cuda":
+        activities.append(torch.profiler.ProfilerActivity.CUDA)
+    with torch.profiler.profile(activities=activities) as prof:
+        generate(model, tokenizer, batch, args.steps, True)
+    sort = "cuda_time_total" if device == "cuda" else "cpu_time_total"
+    print(prof.key_averages().table(sort_by=sort, row_limit=25, max_name_column_width=60))
+
+
+if __name__ == "__main__":
+    main()
