@@ -35,8 +35,8 @@ def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
     return path
 
 
-def _sweep(study_file, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file)], cwd=ROOT,
+def _sweep(study_file, *flags, **kwargs):
+    return subprocess.Popen([sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file), *flags], cwd=ROOT,
                             env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             **kwargs)
 
@@ -69,10 +69,12 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     done_before = [s["step"] for s in _steps(results)]
     assert "train-lr-0.001" in done_before and not (results / "report.md").exists()
 
-    second = _sweep(study_file)
+    second = _sweep(study_file, "--jobs", "2")  # the rest two at a time: evaluations beside the second training
     output = second.communicate(timeout=900)[0]
     assert second.returncode == 0, output[-3000:]
     steps = [s["step"] for s in _steps(results)]
+    timing = {s["step"]: (s["started"], s["finished"]) for s in _steps(results)}
+    assert timing["eval-base-spider_exec"][0] < timing["train-lr-0.01"][1]  # it ran while the training did
     assert all(s["rc"] == 0 for s in _steps(results))
     assert steps.count("train-lr-0.001") == 1  # finished before the crash: not redone
     assert steps.count("train-lr-0.01") == 1

@@ -43,6 +43,12 @@ def _report(args) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tradeoff", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     prep.set_defaults(func=_prepare)
     sweep = sub.add_parser("sweep", help="train per learning rate, evaluate base + adapters, write the report")
     sweep.add_argument("study", help="study config, e.g. harness_configs/study_smollm2_spider.yaml")
-    sweep.add_argument("--jobs", type=int, choices=range(1, 65), metavar="N",
+    sweep.add_argument("--jobs", type=_positive_int, metavar="N",
                        help="steps at once, overriding the study's `jobs` (1 = one after another)")
     sweep.set_defaults(func=_sweep)
     report = sub.add_parser("report", help="(re)write report.md, tables and plots of a results folder")
