@@ -17,32 +17,46 @@ import time
 from pathlib import Path
 
 import torch
+import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 from tradeoff_tasks import prompts  # noqa: E402
 from tradeoff_tasks.spider_data import build_rows  # noqa: E402
 
-STOPS = [";", "\n\n\n", "###"]  # spider_exec.yaml's `until`; lm-eval adds the EOS text
+
+class _TaskYaml(yaml.SafeLoader):
+    """Reads the task YAML as data; its `!function` hooks are not needed here."""
+
+
+_TaskYaml.add_constructor("!function", lambda loader, node: None)
+
+
+def task_stop_sequences() -> list[str]:
+    """spider_exec.yaml's `until` (lm-eval adds the EOS text to it)."""
+    task = yaml.load((ROOT / "tradeoff_tasks" / "spider_exec" / "spider_exec.yaml").read_text(), _TaskYaml)
+    return task["generation_kwargs"]["until"]
 
 
 def longest_batch(tokenizer, spider_dir: str, batch_size: int, device: str) -> dict:
     rows = build_rows(spider_dir, "dev")
     texts = [tokenizer.apply_chat_template(prompts.chat_messages(prompts.build_prompt(r["question"], r["schema"])),
                                            tokenize=False, add_generation_prompt=True) for r in rows]
-    texts = sorted(texts, key=lambda t: len(tokenizer(t, add_special_tokens=False)["input_ids"]), reverse=True)
+    ids = sorted(tokenizer(texts, add_special_tokens=False)["input_ids"], key=len, reverse=True)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:  # as lm-eval's HF model configures it
         tokenizer.pad_token = tokenizer.unk_token or tokenizer.eos_token
-    return tokenizer(texts[:batch_size], return_tensors="pt", padding=True, add_special_tokens=False).to(device)
+    return tokenizer.pad({"input_ids": ids[:batch_size]}, return_tensors="pt").to(device)
 
 
 def generate(model, tokenizer, batch: dict, steps: int, stop_criteria: bool) -> float:
     from lm_eval.models.utils_hf import stop_sequences_criteria
 
-    criteria = stop_sequences_criteria(tokenizer, STOPS + [tokenizer.eos_token], batch["input_ids"].shape[1],
-                                       batch["input_ids"].shape[0]) if stop_criteria else None
+    rows, length = batch["input_ids"].shape
+    stops = task_stop_sequences() + [tokenizer.eos_token]
+    criteria = stop_sequences_criteria(tokenizer, stops, length, rows) if stop_criteria else None
     config = GenerationConfig(max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
                               pad_token_id=tokenizer.pad_token_id)
     if torch.cuda.is_available():

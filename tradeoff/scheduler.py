@@ -50,7 +50,7 @@ def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: li
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while running or (pending and failure is None):
-            for step in [s for s in pending if failure is None]:
+            for step in list(pending) if failure is None else []:  # after a failure, nothing new starts
                 if free_slots and startable(step):
                     slot = free_slots.pop(0)
                     env = slot_environment(slot, gpus)

@@ -181,7 +181,8 @@ def plan(study: Study) -> list[Step]:
     first = tuple(step.name for step in prepare)  # everything reads the converted base / MMLU copy
     steps = list(prepare)
     for lr in study.learning_rates:
-        steps.append(Step(f"train-{lr_tag(lr)}", lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
+        steps.append(Step(f"train-{lr_tag(lr)}",
+                          lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
                           lambda env, lr=lr: _train(study, lr, env), needs=first, training=True))
     for tag in study.model_tags():
         needs = first if tag == "base" else (*first, f"train-{tag}")
