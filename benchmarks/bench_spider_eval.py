@@ -33,7 +33,7 @@ def generation_seconds(log: str) -> float | None:
     return int(done[-1].group(3)) * 60 + int(done[-1].group(4)) if done else None
 
 
-def run_variant(args, flags: str) -> dict:
+def run_variant(args, name: str, flags: str) -> dict:
     with tempfile.TemporaryDirectory() as out:
         model_args = ",".join(filter(None, [f"pretrained={args.model}", "dtype=bfloat16", args.extra_model_args]))
         command = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", model_args,
@@ -44,6 +44,9 @@ def run_variant(args, flags: str) -> dict:
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         wall = time.perf_counter() - started
+        if args.logs:  # lm-eval's log lines carry timestamps: start-up, generation and scoring can be told apart
+            Path(args.logs).mkdir(parents=True, exist_ok=True)
+            (Path(args.logs) / f"{name}.log").write_text(proc.stderr)
         if proc.returncode:
             return {"flags": flags, "error": proc.stderr[-800:]}
         [results] = Path(out).rglob("results_*.json")
@@ -61,11 +64,12 @@ def main() -> int:
     parser.add_argument("--extra_model_args", default="", help="appended to every variant's --model_args")
     parser.add_argument("--variants", nargs="+", default=["b512=--batch_size 512"], help="NAME=LM_EVAL_FLAGS")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--logs", help="keep each variant's lm-eval log (stderr) in this folder as NAME.log")
     args = parser.parse_args()
     results = {}
     for variant in args.variants:
         name, _, flags = variant.partition("=")
-        results[name] = run_variant(args, flags)
+        results[name] = run_variant(args, name, flags)
         print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if k != 'command'})}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))

@@ -18,7 +18,14 @@ class ScriptedLM(LM):
 
     def generate_until(self, requests):
         self.contexts += [r.args[0] for r in requests]
-        return [self.answer(r.doc) for r in requests]
+        return [self._cut(self.answer(r.doc), r.args[1].get("until", [])) for r in requests]
+
+    @staticmethod
+    def _cut(text: str, until: list[str]) -> str:
+        """What lm-eval's HF model does with the task's stop strings after generating."""
+        for stop in until:
+            text = text.split(stop)[0]
+        return text
 
     def loglikelihood(self, requests):
         self.contexts += [r.args[0] for r in requests]

@@ -41,6 +41,16 @@ def test_wrong_answers_errors_and_prose_are_scored_as_such(sample_spider):
     assert metrics["exec_error"] == pytest.approx(sum(1 for i in range(n) if i % 4 in (0, 1)) / n)
 
 
+def test_text_after_the_sql_is_cut_as_the_stop_strings_cut_it(sample_spider):
+    """The task checks only ";" during generation; its filter cuts at the other stop strings afterwards."""
+    tails = ["\n\n\n### Question\nHow many?", "\n### Question\nWhich?", " ### SQL\nSELECT 1", ";\nSELECT 2",
+             "\n\n\nSELECT 3"]
+    results = evaluate(ScriptedLM(lambda doc: doc["query"] + tails[doc["index"] % len(tails)]), TASKS_DIR,
+                       spider_dir=str(sample_spider))
+    assert _metrics(results)["exec_match"] == 1.0
+    assert all(s["filtered_resps"][0] == s["doc"]["query"].strip() for s in results["samples"]["spider_exec"])
+
+
 def test_missing_spider_dir_is_one_clear_error(monkeypatch):
     monkeypatch.delenv("SPIDER_DIR", raising=False)
     with pytest.raises(SpiderDataError, match="spider_dir.*SPIDER_DIR"):

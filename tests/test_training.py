@@ -97,18 +97,46 @@ def test_a_finished_run_is_not_overwritten_unless_asked(trained, tiny_model, sam
     assert meta(out)["steps"] == 2
 
 
-def test_examples_longer_than_max_length_are_counted_and_reported(tiny_model, sample_spider, tmp_path):
-    """trl drops an example whose prompt alone fills max_length and cuts the SQL of others: never silently."""
+@pytest.mark.parametrize("padding_free", ["false", "true"])
+def test_examples_longer_than_max_length_are_counted_and_reported(tiny_model, sample_spider, tmp_path, padding_free):
+    """trl drops an example whose prompt alone fills max_length and cuts the SQL of others: never silently.
+    Padding-free batches, where trl leaves max_length to us, lose exactly the same."""
     out = tmp_path / "short"
-    proc = run_sft(tiny_model, sample_spider, out, "--max_length", "195", "--max_steps", "1", "--save_strategy", "no")
+    proc = run_sft(tiny_model, sample_spider, out, "--max_length", "195", "--max_steps", "1", "--save_strategy", "no",
+                   "--padding_free", padding_free)
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = meta(out)
     dropped = info["train_examples"] - info["train_examples_used"]
     assert info["train_examples"] == 16 and dropped > 0 and info["train_examples_truncated"] > 0
     assert (f"of 16 training examples {dropped} were dropped (prompt longer than max_length=195) and "
             f"{info['train_examples_truncated']} cut short" in proc.stderr)
+    assert info["padding_free"] is (padding_free == "true") and info["max_length"] == 195
+    assert (dropped, info["train_examples_truncated"]) == (7, 7)  # the same for both batch layouts
     assert "were dropped" not in run_sft(tiny_model, sample_spider, tmp_path / "full", "--max_steps", "1",
                                          "--save_strategy", "no").stderr
+
+
+def test_padding_free_batches_give_the_padded_loss(tiny_model, sample_spider, tmp_path):
+    """One row holding every question of the batch (no pad tokens) must score each question alone: with sdpa,
+    transformers builds a block-diagonal mask from the restarting position_ids. Cross-attention between the
+    questions would change the loss."""
+    import torch
+
+    from training.sft import build_trainer, parse
+
+    layouts = {}
+    for padding_free in ("false", "true"):
+        spider, model_args, args = parse(["--config", str(TINY_CONFIG), "--model_name_or_path", str(tiny_model),
+                                          "--spider_dir", str(sample_spider), "--output_dir", str(tmp_path / "o"),
+                                          "--padding_free", padding_free, "--overwrite_output_dir", "true"])
+        trainer, _, _ = build_trainer(spider, model_args, args)
+        batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
+        trainer.model.eval()
+        with torch.no_grad():
+            layouts[padding_free] = (trainer.compute_loss(trainer.model, batch).item(), batch["input_ids"].shape)
+    (padded_loss, padded_shape), (free_loss, free_shape) = layouts["false"], layouts["true"]
+    assert padded_shape[0] == 4 and free_shape[0] == 1 and free_shape[1] < 4 * padded_shape[1]  # padding was there
+    assert free_loss == pytest.approx(padded_loss, rel=1e-4)
 
 
 def test_qlora_code_path_runs_on_cpu(tiny_model, sample_spider, tmp_path):
@@ -170,3 +198,14 @@ def test_the_ddp_accelerate_config_launches_two_processes_on_cpu(tiny_model, sam
     info = meta(out)
     assert (info["world_size"], info["distributed_type"], info["steps"]) == (2, "DistributedType.MULTI_CPU", 4)
     assert (out / "adapter_model.safetensors").is_file()
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "harness_configs").glob("sft_*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_training_config_parses(config):
+    """A typo'd key or value in a config would otherwise surface only on the GPU machine."""
+    from training.sft import parse
+
+    spider, model_args, args = parse(["--config", str(config)])
+    assert args.learning_rate > 0 and args.max_length and model_args.lora_r > 0
+    if config.name == "sft_llama3_8b.yaml":  # the measured setting of results/benchmarks.md
+        assert args.padding_free and not args.gradient_checkpointing and args.per_device_train_batch_size == 16

@@ -46,8 +46,20 @@ def _key(task: dict) -> tuple:
     return tuple(sorted(task.items()))
 
 
+# Stop strings cut after generation rather than by lm-eval at every decode step (spider_exec.yaml keeps only
+# ";" there, for an early end of batches of base models that never emit EOS). Cutting at each in turn is what
+# lm-eval's own post-processing does, so the predictions are those of the task's version 1.0.
+TEXT_STOPS = ("\n\n\n", "###")
+
+
+def cut_at_text_stops(text: str) -> str:
+    for stop in TEXT_STOPS:
+        text = text.split(stop)[0]
+    return text
+
+
 def clean_and_score(resps: list[list[str]], docs: list[dict]) -> list[list[str]]:
-    cleaned = [[clean_model_output(r) for r in doc_resps] for doc_resps in resps]
+    cleaned = [[clean_model_output(cut_at_text_stops(r)) for r in doc_resps] for doc_resps in resps]
     tasks = {_key(t): t for doc, preds in zip(docs, cleaned) for t in (_task(doc, p) for p in preds)}
     todo = [t for key, t in tasks.items() if key not in _scores]
     for task, score in zip(todo, score_tasks(todo)):

@@ -86,7 +86,8 @@ def run_settings(spider: SpiderArguments, model: ModelArguments, train: Training
         "effective_batch_size": train.per_device_train_batch_size * train.gradient_accumulation_steps * world_size,
         "num_train_epochs": train.num_train_epochs, "max_steps": train.max_steps,
         "lr_scheduler_type": getattr(train.lr_scheduler_type, "value", train.lr_scheduler_type), "warmup_steps": train.warmup_steps,
-        "max_length": train.max_length, "packing": train.packing, "weight_decay": train.weight_decay,
+        "max_length": train.max_length, "packing": train.packing, "padding_free": train.padding_free,
+        "weight_decay": train.weight_decay,
         "train_sampling_strategy": train.train_sampling_strategy,
     }
 
@@ -98,7 +99,7 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     from trl import SFTTrainer
 
     from training import model as base
-    from training.data import build_sft_dataset
+    from training.data import build_sft_dataset, truncate_tokenized
     from training.run_state import last_complete_checkpoint, prepare_run_dir
 
     state = PartialState()
@@ -122,12 +123,23 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     model = base.load_model(model_args.model_name_or_path, model_args.gguf_file, model_args.model_revision, quantize,
                             model_args.attn_implementation, Path(model_args.base_model_cache),
                             state.local_process_index if torch.cuda.is_available() else None)
+    # Padding-free batches (every question of a batch in one row, no pad tokens): trl refuses max_length there
+    # because its collator would not enforce it, so trl gets None and the tokenized rows are cut here instead.
+    max_length = args.max_length
+    cut_here = bool(args.padding_free and not args.packing and max_length)
+    if cut_here:
+        args.max_length = None
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=data["train"], eval_dataset=data.get("eval"),
         processing_class=tokenizer,
         peft_config=base.lora_config(model_args.lora_r, model_args.lora_alpha, model_args.lora_dropout,
                                      model_args.lora_target_modules),
     )
+    if cut_here:
+        args.max_length = max_length
+        trainer.train_dataset = truncate_tokenized(trainer.train_dataset, max_length)
+        if trainer.eval_dataset is not None:
+            trainer.eval_dataset = truncate_tokenized(trainer.eval_dataset, max_length)
     return trainer, settings, checkpoint
 
 
