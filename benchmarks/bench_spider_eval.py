@@ -71,8 +71,8 @@ def main() -> int:
         name, _, flags = variant.partition("=")
         results[name] = run_variant(args, name, flags)
         print(f"{name}: {json.dumps({k: v for k, v in results[name].items() if k != 'command'})}", flush=True)
-    if args.json:
-        Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
+        if args.json:  # after every variant, so that a run cut off by a time limit keeps what finished
+            Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
     return 0 if all("wall_s" in r for r in results.values()) else 1
 
 

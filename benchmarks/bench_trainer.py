@@ -35,8 +35,53 @@ STOCK = ("--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --grad
 PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense, SXM parts
 
 
-def measure(argv: list[str], examples: int, warmup: int) -> dict:
-    """Train one pass over `examples` sampled questions in this process and time the steps after `warmup`."""
+class StepProfiler:
+    """torch.profiler over training steps first+1 .. first+steps; the table of the costliest ops goes to `out`."""
+
+    def __init__(self, first: int, steps: int, out: str):
+        self.first, self.steps, self.out, self.profile = first, steps, Path(out), None
+
+    def callback(self):
+        from transformers import TrainerCallback
+
+        profiler = self
+
+        class Callback(TrainerCallback):
+            def on_step_begin(self, args, state, control, **kwargs):
+                if state.global_step == profiler.first:
+                    profiler.start()
+
+            def on_step_end(self, args, state, control, **kwargs):
+                if profiler.profile is not None and state.global_step == profiler.first + profiler.steps:
+                    profiler.stop()
+
+        return Callback()
+
+    def start(self) -> None:
+        import torch
+
+        activities = [torch.profiler.ProfilerActivity.CPU]
+        if torch.cuda.is_available():
+            activities.append(torch.profiler.ProfilerActivity.CUDA)
+        self.profile = torch.profiler.profile(activities=activities)
+        self.profile.__enter__()
+
+    def stop(self) -> None:
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.synchronize()
+        self.profile.__exit__(None, None, None)
+        sort = "cuda_time_total" if torch.cuda.is_available() else "cpu_time_total"
+        table = self.profile.key_averages().table(sort_by=sort, row_limit=30, max_name_column_width=60)
+        self.out.parent.mkdir(parents=True, exist_ok=True)
+        self.out.write_text(f"steps {self.first + 1}-{self.first + self.steps}, sorted by {sort}\n{table}\n")
+        self.profile = None
+
+
+def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0, profile_out: str | None = None) -> dict:
+    """Train one pass over `examples` sampled questions in this process and time the steps after `warmup`
+    (and after the `profile_steps` profiled ones, which the profiler slows down)."""
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, TrainerCallback
 
@@ -56,8 +101,11 @@ def measure(argv: list[str], examples: int, warmup: int) -> dict:
     sample = trainer.train_dataset.shuffle(seed=0).select(range(min(examples, len(trainer.train_dataset))))
     trainer.train_dataset = sample  # the dataloader is built from it when training starts
     trainer.add_callback(StepClock())
+    profile_steps = profile_steps if profile_out else 0
+    if profile_steps:
+        trainer.add_callback(StepProfiler(warmup, profile_steps, profile_out).callback())
     trainer.train()
-    (t0, s0, n0), (t1, s1, n1) = marks[warmup - 1], marks[-1]
+    (t0, s0, n0), (t1, s1, n1) = marks[warmup + profile_steps - 1], marks[-1]
     config = AutoConfig.from_pretrained(trainer.model.peft_config["default"].base_model_name_or_path)
     with torch.device("meta"):
         n_params = sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
@@ -85,11 +133,15 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", default=["stock", "config"])
     parser.add_argument("--flags", default="", help="flags for every variant, e.g. '--quantization 4bit'")
     parser.add_argument("--json", help="write the results here too")
+    parser.add_argument("--profile_steps", type=int, default=0, help="profile this many steps after the warm-up")
+    parser.add_argument("--profile_dir", default="profiles", help="where each variant's profile table goes")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # internal: run one variant's flags in this process
+    parser.add_argument("--profile_out", help=argparse.SUPPRESS)  # internal: that variant's profile file
     args = parser.parse_args()
     base = ["--config", args.config, "--model_name_or_path", args.model, "--spider_dir", args.spider_dir]
     if args.one is not None:
-        print("RESULT " + json.dumps(measure(base + shlex.split(args.one), args.examples, args.warmup)))
+        result = measure(base + shlex.split(args.one), args.examples, args.warmup, args.profile_steps, args.profile_out)
+        print("RESULT " + json.dumps(result))
         return 0
     results = {}
     for variant in args.variants:
@@ -97,26 +149,35 @@ def main() -> int:
         flags = {"stock": STOCK, "config": ""}.get(name, flags) if not flags else flags
         with tempfile.TemporaryDirectory() as out:
             one = f"{args.flags} {flags} --output_dir {out}"
+            profile = ["--profile_steps", str(args.profile_steps),
+                       "--profile_out", str(Path(args.profile_dir).resolve() / f"{name}.txt")] if args.profile_steps else []
             proc = subprocess.run([sys.executable, __file__, "--config", args.config, "--model", args.model,
                                    "--spider_dir", args.spider_dir, "--examples", str(args.examples), "--warmup",
-                                   str(args.warmup), "--one", one], capture_output=True, text=True, cwd=ROOT)
+                                   str(args.warmup), "--one", one, *profile], capture_output=True, text=True, cwd=ROOT)
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode or not lines:
             print(f"{name}: failed (exit {proc.returncode})\n{proc.stderr[-2000:]}", file=sys.stderr)
             results[name] = {"flags": flags, "error": proc.stderr[-500:]}
-            continue
-        results[name] = {"flags": flags, **json.loads(lines[-1][len("RESULT "):])}
-        print(f"{name}: {json.dumps(results[name])}", flush=True)
-    first = next((r for r in results.values() if "tokens_per_s" in r), None)
+        else:
+            results[name] = {"flags": flags, **json.loads(lines[-1][len("RESULT "):])}
+            print(f"{name}: {json.dumps(results[name])}", flush=True)
+        add_speedups(results)
+        if args.json:  # after every variant, so that a run cut off by a time limit keeps what finished
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
     for name, r in results.items():
-        if first and "tokens_per_s" in r:
-            r["speedup_vs_first"] = round(r["tokens_per_s"] / first["tokens_per_s"], 2)
+        if "speedup_vs_first" in r:
             print(f"{name:>12}: {r['tokens_per_s']:>10,.0f} tokens/s  x{r['speedup_vs_first']:.2f}  "
                   f"MFU(6N) {r['mfu_6n']}  peak {r['peak_gpu_memory_gib']} GiB")
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
     return 0 if all("tokens_per_s" in r for r in results.values()) else 1
+
+
+def add_speedups(results: dict) -> None:
+    """Each finished variant's tokens/s as a ratio to the first finished one (the baseline of the same run)."""
+    first = next((r for r in results.values() if "tokens_per_s" in r), None)
+    for r in results.values():
+        if first and "tokens_per_s" in r:
+            r["speedup_vs_first"] = round(r["tokens_per_s"] / first["tokens_per_s"], 2)
 
 
 if __name__ == "__main__":

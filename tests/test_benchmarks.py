@@ -1,0 +1,43 @@
+"""The GPU benchmarks run end to end on CPU with the tiny model: results, ratios and profiles come out."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def _run(*args, timeout=600):
+    proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
+                          env=dict(os.environ), timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sample_spider, tmp_path):
+    out = tmp_path / "trainer.json"
+    _run(ROOT / "benchmarks" / "bench_trainer.py", "--config", ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
+         "--model", tiny_model, "--spider_dir", sample_spider, "--examples", 12, "--warmup", 1,
+         "--profile_steps", 1, "--profile_dir", tmp_path / "profiles", "--json", out,
+         "--variants", "config", "padding_free=--padding_free true")
+    results = json.loads(out.read_text())["results"]
+    assert set(results) == {"config", "padding_free"}
+    config, padding_free = results["config"], results["padding_free"]
+    assert config["speedup_vs_first"] == 1.0 and padding_free["speedup_vs_first"] > 0
+    # both variants trained the same questions: same tokens per question, and every step after warm-up and
+    # profiling was timed (12 questions / batch 4 = 3 steps; 1 warm-up, 1 profiled)
+    assert config["tokens_per_example"] == padding_free["tokens_per_example"] and config["examples"] == 12
+    assert config["steps_timed"] == padding_free["steps_timed"] == 1
+    profile = (tmp_path / "profiles" / "padding_free.txt").read_text()
+    assert profile.startswith("steps 2-2") and "aten::" in profile
+
+
+def test_bench_spider_eval_reports_wall_time_and_accuracy(tiny_model, sample_spider, tmp_path):
+    out = tmp_path / "eval.json"
+    _run(ROOT / "benchmarks" / "bench_spider_eval.py", "--model", tiny_model, "--spider_dir", sample_spider,
+         "--device", "cpu", "--extra_model_args", "dtype=float32", "--logs", tmp_path / "logs", "--json", out,
+         "--variants", "b4=--batch_size 4 --limit 4")
+    result = json.loads(out.read_text())["results"]["b4"]
+    assert result["wall_s"] > 0 and result["questions"] == 4 and 0.0 <= result["exec_match"] <= 1.0
+    assert "Running generate_until requests" in (tmp_path / "logs" / "b4.log").read_text()
