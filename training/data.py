@@ -42,11 +42,14 @@ def build_sft_dataset(
     return datasets.DatasetDict({"train": parts["train"], "eval": parts["test"]}), digest
 
 
-def truncate_tokenized(dataset: datasets.Dataset, max_length: int) -> datasets.Dataset:
-    """Cut trl-tokenized rows (input_ids + labels) to max_length, keeping the start, and drop rows left without
-    a single trained token: what trl itself does, for the padding-free batches where it refuses max_length."""
+def truncate_tokenized(dataset: datasets.Dataset, max_length: int, keep_end: bool = False) -> datasets.Dataset:
+    """Cut trl-tokenized rows (input_ids + labels) to max_length, keeping the start (or the end), and drop rows
+    left without a single trained token: what trl itself does, for the padding-free batches where it refuses
+    max_length."""
+    kept = slice(-max_length, None) if keep_end else slice(None, max_length)
+
     def cut(row):
-        return {"input_ids": row["input_ids"][:max_length], "labels": row["labels"][:max_length]}
+        return {"input_ids": row["input_ids"][kept], "labels": row["labels"][kept]}
 
     cut_rows = dataset.map(cut, desc="Truncating")
     return cut_rows.filter(lambda row: any(label != -100 for label in row["labels"]), desc="Dropping empty rows")

@@ -137,9 +137,10 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     )
     if cut_here:
         args.max_length = max_length
-        trainer.train_dataset = truncate_tokenized(trainer.train_dataset, max_length)
+        keep_end = args.truncation_mode == "keep_end"
+        trainer.train_dataset = truncate_tokenized(trainer.train_dataset, max_length, keep_end)
         if trainer.eval_dataset is not None:
-            trainer.eval_dataset = truncate_tokenized(trainer.eval_dataset, max_length)
+            trainer.eval_dataset = truncate_tokenized(trainer.eval_dataset, max_length, keep_end)
     return trainer, settings, checkpoint
 
 
