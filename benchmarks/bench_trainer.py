@@ -120,6 +120,9 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
         "tokens_per_example": round(sum(map(len, sample["input_ids"])) / len(sample), 1),
         "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None,
         "loaded_in_4bit": bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
+        # variants that see the questions in the same order must agree here up to numerics: a check that a
+        # faster attention or batch layout computes the same loss
+        "first_losses": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e][:3],
     }
 
 

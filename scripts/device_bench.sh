@@ -6,6 +6,8 @@
 # VARIANTs are NAME=FLAGS as the benchmark takes them (defaults below). Examples:
 #   bash scripts/device_bench.sh eval 300 "b1024=--batch_size 1024"
 #   bash scripts/device_bench.sh trainer-8b 540 stock config "ckpt=--gradient_checkpointing true"
+# Environment: PROFILE_STEPS=N adds a torch.profiler table per training variant; EXTRA_MODEL_ARGS=k=v,... goes
+# into every evaluation's --model_args.
 set -uo pipefail
 what=${1:?eval, trainer-8b or trainer-smollm2}
 budget=${2:-540}
@@ -24,7 +26,8 @@ case "$what" in
   eval)
     [ $# -gt 0 ] || set -- "b1024=--batch_size 1024"
     timeout "$budget" python3 benchmarks/bench_spider_eval.py --model "$converted" --spider_dir "$spider" \
-      --json "$OUT/eval.json" --logs "$OUT/eval-logs" --variants "$@" 2>&1 | tee "$OUT/eval.log" ;;
+      ${EXTRA_MODEL_ARGS:+--extra_model_args "$EXTRA_MODEL_ARGS"} --json "$OUT/eval.json" --logs "$OUT/eval-logs" \
+      --variants "$@" 2>&1 | tee "$OUT/eval.log" ;;
   trainer-8b)
     [ $# -gt 0 ] || set -- stock config
     [ -f /tmp/llama8b/config.json ] || python3 benchmarks/random_llama.py /tmp/llama8b --shape llama3-8b \

@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -20,7 +22,7 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
     _run(ROOT / "benchmarks" / "bench_trainer.py", "--config", ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
          "--model", tiny_model, "--spider_dir", sample_spider, "--examples", 12, "--warmup", 1,
          "--profile_steps", 1, "--profile_dir", tmp_path / "profiles", "--json", out,
-         "--variants", "config", "padding_free=--padding_free true")
+         "--flags", "--train_sampling_strategy random", "--variants", "config", "padding_free=--padding_free true")
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"config", "padding_free"}
     config, padding_free = results["config"], results["padding_free"]
@@ -29,6 +31,8 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
     # profiling was timed (12 questions / batch 4 = 3 steps; 1 warm-up, 1 profiled)
     assert config["tokens_per_example"] == padding_free["tokens_per_example"] and config["examples"] == 12
     assert config["steps_timed"] == padding_free["steps_timed"] == 1
+    # same questions in the same order: padded and padding-free batches give the same losses
+    assert config["first_losses"] == pytest.approx(padding_free["first_losses"], rel=1e-3)
     profile = (tmp_path / "profiles" / "padding_free.txt").read_text()
     assert profile.startswith("steps 2-2") and "aten::" in profile
 
