@@ -35,48 +35,36 @@ STOCK = ("--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --grad
 PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense, SXM parts
 
 
-class StepProfiler:
-    """torch.profiler over training steps first+1 .. first+steps; the table of the costliest ops goes to `out`."""
+def step_profiler(first: int, steps: int, out: str):
+    """A Trainer callback running torch.profiler over steps first+1 .. first+steps; the table of the costliest ops
+    goes to `out`."""
+    import torch
+    from transformers import TrainerCallback
 
-    def __init__(self, first: int, steps: int, out: str):
-        self.first, self.steps, self.out, self.profile = first, steps, Path(out), None
+    cuda = torch.cuda.is_available()
 
-    def callback(self):
-        from transformers import TrainerCallback
+    class StepProfiler(TrainerCallback):
+        profile = None
 
-        profiler = self
+        def on_step_begin(self, args, state, control, **kwargs):
+            if state.global_step == first:
+                activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+                self.profile = torch.profiler.profile(activities=activities)
+                self.profile.__enter__()
 
-        class Callback(TrainerCallback):
-            def on_step_begin(self, args, state, control, **kwargs):
-                if state.global_step == profiler.first:
-                    profiler.start()
+        def on_step_end(self, args, state, control, **kwargs):
+            if self.profile is None or state.global_step != first + steps:
+                return
+            if cuda:
+                torch.cuda.synchronize()
+            self.profile.__exit__(None, None, None)
+            sort = "cuda_time_total" if cuda else "cpu_time_total"
+            table = self.profile.key_averages().table(sort_by=sort, row_limit=30, max_name_column_width=60)
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            Path(out).write_text(f"steps {first + 1}-{first + steps}, sorted by {sort}\n{table}\n")
+            self.profile = None
 
-            def on_step_end(self, args, state, control, **kwargs):
-                if profiler.profile is not None and state.global_step == profiler.first + profiler.steps:
-                    profiler.stop()
-
-        return Callback()
-
-    def start(self) -> None:
-        import torch
-
-        activities = [torch.profiler.ProfilerActivity.CPU]
-        if torch.cuda.is_available():
-            activities.append(torch.profiler.ProfilerActivity.CUDA)
-        self.profile = torch.profiler.profile(activities=activities)
-        self.profile.__enter__()
-
-    def stop(self) -> None:
-        import torch
-
-        if torch.cuda.is_available():
-            torch.cuda.synchronize()
-        self.profile.__exit__(None, None, None)
-        sort = "cuda_time_total" if torch.cuda.is_available() else "cpu_time_total"
-        table = self.profile.key_averages().table(sort_by=sort, row_limit=30, max_name_column_width=60)
-        self.out.parent.mkdir(parents=True, exist_ok=True)
-        self.out.write_text(f"steps {self.first + 1}-{self.first + self.steps}, sorted by {sort}\n{table}\n")
-        self.profile = None
+    return StepProfiler()
 
 
 def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0, profile_out: str | None = None) -> dict:
@@ -103,7 +91,7 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
     trainer.add_callback(StepClock())
     profile_steps = profile_steps if profile_out else 0
     if profile_steps:
-        trainer.add_callback(StepProfiler(warmup, profile_steps, profile_out).callback())
+        trainer.add_callback(step_profiler(warmup, profile_steps, profile_out))
     trainer.train()
     (t0, s0, n0), (t1, s1, n1) = marks[warmup + profile_steps - 1], marks[-1]
     config = AutoConfig.from_pretrained(trainer.model.peft_config["default"].base_model_name_or_path)
