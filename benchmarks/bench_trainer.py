@@ -73,6 +73,7 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, TrainerCallback
 
+    from training import varlen_attention
     from training.sft import build_trainer, parse
 
     marks = []
@@ -92,7 +93,9 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
     profile_steps = profile_steps if profile_out else 0
     if profile_steps:
         trainer.add_callback(step_profiler(warmup, profile_steps, profile_out))
+    started = time.perf_counter()
     trainer.train()
+    train_wall = time.perf_counter() - started  # warm-up, compilation and profiled steps included
     (t0, s0, n0), (t1, s1, n1) = marks[warmup + profile_steps - 1], marks[-1]
     config = AutoConfig.from_pretrained(trainer.model.peft_config["default"].base_model_name_or_path)
     with torch.device("meta"):
@@ -102,7 +105,7 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
     peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in card), None)
     return {
         "tokens_per_s": round(tokens_per_s, 1), "steps_timed": s1 - s0, "tokens_timed": int(n1 - n0),
-        "seconds_per_step": round((t1 - t0) / (s1 - s0), 3), "examples_per_step": settings["effective_batch_size"],
+        "seconds_per_step": round((t1 - t0) / (s1 - s0), 3), "train_wall_s": round(train_wall, 1), "examples_per_step": settings["effective_batch_size"],
         "mfu_6n": round(6 * n_params * tokens_per_s / (peak * 1e12), 4) if peak else None,
         "params": n_params, "card": card, "examples": len(sample),
         "tokens_per_example": round(sum(map(len, sample["input_ids"])) / len(sample), 1),
@@ -111,6 +114,8 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
         # variants that see the questions in the same order must agree here up to numerics: a check that a
         # faster attention or batch layout computes the same loss
         "first_losses": [round(e["loss"], 4) for e in trainer.state.log_history if "loss" in e][:3],
+        "attention": model_args.attn_implementation,
+        **({"attention_calls": dict(varlen_attention.calls)} if varlen_attention.calls else {}),
     }
 
 

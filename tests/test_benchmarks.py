@@ -22,9 +22,10 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
     _run(ROOT / "benchmarks" / "bench_trainer.py", "--config", ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
          "--model", tiny_model, "--spider_dir", sample_spider, "--examples", 12, "--warmup", 1,
          "--profile_steps", 1, "--profile_dir", tmp_path / "profiles", "--json", out,
-         "--flags", "--train_sampling_strategy random", "--variants", "config", "padding_free=--padding_free true")
+         "--flags", "--train_sampling_strategy random", "--variants", "config", "padding_free=--padding_free true",
+         "varlen=--padding_free true --attn_implementation torch_varlen")
     results = json.loads(out.read_text())["results"]
-    assert set(results) == {"config", "padding_free"}
+    assert set(results) == {"config", "padding_free", "varlen"}
     config, padding_free = results["config"], results["padding_free"]
     assert config["speedup_vs_first"] == 1.0 and padding_free["speedup_vs_first"] > 0
     # both variants trained the same questions: same tokens per question, and every step after warm-up and
@@ -33,6 +34,10 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
     assert config["steps_timed"] == padding_free["steps_timed"] == 1
     # same questions in the same order: padded and padding-free batches give the same losses
     assert config["first_losses"] == pytest.approx(padding_free["first_losses"], rel=1e-3)
+    # ... and so does attention per sequence (torch_varlen's CPU path), through backward and optimizer steps
+    varlen = results["varlen"]
+    assert varlen["first_losses"] == pytest.approx(config["first_losses"], rel=1e-3) and len(varlen["first_losses"]) == 3
+    assert varlen["attention"] == "torch_varlen" and set(varlen["attention_calls"]) == {"per_sequence_sdpa"}
     profile = (tmp_path / "profiles" / "padding_free.txt").read_text()
     assert profile.startswith("steps 2-2") and "aten::" in profile
 

@@ -116,27 +116,35 @@ def test_examples_longer_than_max_length_are_counted_and_reported(tiny_model, sa
                                          "--save_strategy", "no").stderr
 
 
-def test_padding_free_batches_give_the_padded_loss(tiny_model, sample_spider, tmp_path):
+def test_padding_free_batches_give_the_padded_loss(tiny_model, sample_spider, tmp_path, monkeypatch):
     """One row holding every question of the batch (no pad tokens) must score each question alone: with sdpa,
-    transformers builds a block-diagonal mask from the restarting position_ids. Cross-attention between the
-    questions would change the loss."""
+    transformers builds a block-diagonal mask from the restarting position_ids; torch_varlen attends per sequence
+    from trl's cu_seq_lens. Cross-attention between the questions would change the loss."""
+    from collections import Counter
+
     import torch
 
+    from training import varlen_attention
     from training.sft import build_trainer, parse
 
+    monkeypatch.setattr(varlen_attention, "calls", Counter())
     layouts = {}
-    for padding_free in ("false", "true"):
+    for padding_free, attention in (("false", "sdpa"), ("true", "sdpa"), ("true", "torch_varlen")):
         spider, model_args, args = parse(["--config", str(TINY_CONFIG), "--model_name_or_path", str(tiny_model),
                                           "--spider_dir", str(sample_spider), "--output_dir", str(tmp_path / "o"),
-                                          "--padding_free", padding_free, "--overwrite_output_dir", "true"])
+                                          "--padding_free", padding_free, "--attn_implementation", attention,
+                                          "--overwrite_output_dir", "true"])
         trainer, _, _ = build_trainer(spider, model_args, args)
         batch = trainer.data_collator([trainer.train_dataset[i] for i in range(4)])
         trainer.model.eval()
         with torch.no_grad():
-            layouts[padding_free] = (trainer.compute_loss(trainer.model, batch).item(), batch["input_ids"].shape)
-    (padded_loss, padded_shape), (free_loss, free_shape) = layouts["false"], layouts["true"]
+            layouts[attention, padding_free] = (trainer.compute_loss(trainer.model, batch).item(),
+                                                batch["input_ids"].shape)
+    (padded_loss, padded_shape), (free_loss, free_shape) = layouts["sdpa", "false"], layouts["sdpa", "true"]
     assert padded_shape[0] == 4 and free_shape[0] == 1 and free_shape[1] < 4 * padded_shape[1]  # padding was there
     assert free_loss == pytest.approx(padded_loss, rel=1e-4)
+    assert layouts["torch_varlen", "true"][0] == pytest.approx(padded_loss, rel=1e-4)
+    assert varlen_attention.calls == {"per_sequence_sdpa": trainer.model.config.num_hidden_layers}  # no fallback
 
 
 def test_qlora_code_path_runs_on_cpu(tiny_model, sample_spider, tmp_path):

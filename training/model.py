@@ -14,6 +14,8 @@ import torch
 from peft import LoraConfig
 from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
+from training import varlen_attention
+
 
 DEFAULT_BASE_MODEL_CACHE = "runs/base-models"  # where a GGUF base is written once as a bf16 HF folder
 
@@ -84,6 +86,8 @@ def load_tokenizer(model_path: str, gguf_file: str | None, revision: str | None)
 def load_model(model_path: str, gguf_file: str | None, revision: str | None, quantize: bool,
                attn_implementation: str | None, cache_dir: Path, device_index: int | None):
     kwargs = {"revision": revision, "dtype": compute_dtype(), "attn_implementation": attn_implementation}
+    if attn_implementation == varlen_attention.NAME:
+        varlen_attention.register()
     if gguf_file:  # the Trainer refuses a GGUF-loaded model, and bitsandbytes quantizes float checkpoints only
         model_path, gguf_file = gguf_as_hf_folder(model_path, gguf_file, cache_dir), None
     if quantize:

@@ -57,7 +57,8 @@ class ModelArguments:
     gguf_file: str | None = field(default=None, metadata={"help": "GGUF file inside model_name_or_path"})
     quantization: str = field(default="auto", metadata={
         "help": "4bit (QLoRA: NF4, double quant, bf16 compute), none (LoRA), or auto: 4bit iff CUDA"})
-    attn_implementation: str | None = field(default="sdpa", metadata={"help": "sdpa, eager, flash_attention_2"})
+    attn_implementation: str | None = field(default="sdpa", metadata={
+        "help": "sdpa, eager, flash_attention_2, or torch_varlen (padding-free batches: torch's flash varlen kernel)"})
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
