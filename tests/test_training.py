@@ -29,7 +29,8 @@ def test_tiny_model_learns_and_the_run_is_documented(trained, sample_spider):
     assert info["learning_rate"] == 1e-2 and info["seed"] == 7 and info["steps"] == 40
     assert info["rows"] == {"train": 16} and len(info["data_sha256"]) == 64
     assert info["quantization"] == "none" and info["loaded_in_4bit"] is False
-    assert info["lora"] == {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["all-linear"]}
+    assert info["lora"] == {"r": 8, "alpha": 16, "dropout": 0.0, "target_modules": ["all-linear"],
+                            "in_base_dtype": False}
     assert info["effective_batch_size"] == 4 and info["resumed"] is False and info["wall_time_s"] > 0
     assert {"torch", "transformers", "peft", "trl"} <= set(info["libraries"])
     assert (trained / "adapter_model.safetensors").is_file() and (trained / "adapter_config.json").is_file()
@@ -145,6 +146,25 @@ def test_padding_free_batches_give_the_padded_loss(tiny_model, sample_spider, tm
     assert free_loss == pytest.approx(padded_loss, rel=1e-4)
     assert layouts["torch_varlen", "true"][0] == pytest.approx(padded_loss, rel=1e-4)
     assert varlen_attention.calls == {"per_sequence_sdpa": trainer.model.config.num_hidden_layers}  # no fallback
+
+
+def test_adapters_in_base_dtype_are_bf16_on_a_bf16_base_and_still_train(tiny_model):
+    """peft keeps LoRA weights in fp32 on a bf16 base; --adapters_in_base_dtype makes them bf16 (only them)."""
+    import torch
+    from peft import get_peft_model
+    from transformers import AutoModelForCausalLM
+
+    from training.model import cast_adapters_to_base_dtype, lora_config
+
+    model = get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.bfloat16),
+                           lora_config(8, 16, 0.0, ["all-linear"]))
+    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and {p.dtype for p in trainable.values()} == {torch.float32}  # peft's default
+    assert cast_adapters_to_base_dtype(model) == torch.bfloat16
+    assert {p.dtype for n, p in model.named_parameters()} == {torch.bfloat16}
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == set(trainable)
+    model(input_ids=torch.tensor([[1, 2, 3, 4]]), labels=torch.tensor([[1, 2, 3, 4]])).loss.backward()
+    assert all(p.grad is not None and p.grad.dtype == torch.bfloat16 for p in trainable.values())
 
 
 def test_qlora_code_path_runs_on_cpu(tiny_model, sample_spider, tmp_path):

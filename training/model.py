@@ -39,6 +39,18 @@ def lora_config(r: int, alpha: int, dropout: float, target_modules: str | list[s
     return LoraConfig(r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=targets, task_type="CAUSAL_LM")
 
 
+def cast_adapters_to_base_dtype(model: torch.nn.Module) -> torch.dtype:
+    """Trainable LoRA weights in the dtype of the frozen floating-point weights (bf16 on a GPU). peft keeps them
+    in fp32 on a bf16 base, so every LoRA call casts its input and weights; trl already does this cast for 4-bit
+    bases (the QLoRA paper's setting). DoRA magnitudes stay fp32, as trl keeps them (their updates are too small
+    for bf16)."""
+    base_dtype = next(p.dtype for p in model.parameters() if not p.requires_grad and p.is_floating_point())
+    for name, param in model.named_parameters():
+        if param.requires_grad and "lora_magnitude_vector" not in name:
+            param.data = param.data.to(base_dtype)
+    return base_dtype
+
+
 def bnb_config() -> BitsAndBytesConfig:
     dtype = compute_dtype() if torch.cuda.is_available() else torch.bfloat16
     return BitsAndBytesConfig(
