@@ -53,3 +53,20 @@ def test_converted_folder_tokenizes_chat_prompts_like_the_gguf(smollm2, real_spi
         expected = from_gguf.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         assert from_folder.apply_chat_template(messages, tokenize=False, add_generation_prompt=True) == expected
         assert from_folder(expected)["input_ids"] == from_gguf(expected)["input_ids"]
+
+
+def test_gguf_tokenizer_ends_on_the_models_eos(smollm2, tmp_path):
+    """transformers hands this GGUF's tokenizer <|im_start|> (its BOS) as EOS; the trainer's tokenizer and the
+    converted folder use the model's EOS, <|im_end|>, as the GGUF metadata does."""
+    import json
+    from pathlib import Path
+
+    from transformers import AutoTokenizer
+
+    from training.model import load_tokenizer
+
+    folder = Path(gguf_as_hf_folder(str(smollm2), GGUF, tmp_path))
+    eos_id = json.loads((folder / "config.json").read_text())["eos_token_id"]
+    for tokenizer in (load_tokenizer(str(smollm2), GGUF, None), AutoTokenizer.from_pretrained(folder)):
+        assert tokenizer.eos_token == "<|im_end|>" and tokenizer.eos_token_id == eos_id == 2
+        assert tokenizer.bos_token == "<|im_start|>"
