@@ -6,8 +6,9 @@
 # VARIANTs are NAME=FLAGS as the benchmark takes them (defaults below). Examples:
 #   bash scripts/device_bench.sh eval 300 "b1024=--batch_size 1024"
 #   bash scripts/device_bench.sh trainer-8b 540 stock config "ckpt=--gradient_checkpointing true"
-# Environment: PROFILE_STEPS=N adds a torch.profiler table per training variant; EXTRA_MODEL_ARGS=k=v,... goes
-# into every evaluation's --model_args.
+# Environment: PROFILE_STEPS=N adds a torch.profiler table per training variant; EXAMPLES=N changes the 8B
+# benchmark's 320 questions (7000: a whole epoch, for its peak memory); EXTRA_MODEL_ARGS=k=v,... goes into every
+# evaluation's --model_args.
 set -uo pipefail
 what=${1:?eval, trainer-8b or trainer-smollm2}
 budget=${2:-540}
@@ -34,7 +35,7 @@ case "$what" in
       --tokenizer "$converted" > "$OUT/random_llama.log" 2>&1
     left=$(( budget - ($(date +%s) - started) ))
     timeout "$left" python3 benchmarks/bench_trainer.py --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
-      --spider_dir "$spider" --examples 320 --json "$OUT/trainer-8b.json" --variants "$@" \
+      --spider_dir "$spider" --examples "${EXAMPLES:-320}" --json "$OUT/trainer-8b.json" --variants "$@" \
       ${PROFILE_STEPS:+--profile_steps "$PROFILE_STEPS" --profile_dir "$OUT/profiles"} 2>&1 | grep -v '^ ' | tee "$OUT/trainer-8b.log" ;;
   trainer-smollm2)
     [ $# -gt 0 ] || set -- config
