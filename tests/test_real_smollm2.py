@@ -67,6 +67,6 @@ def test_gguf_tokenizer_ends_on_the_models_eos(smollm2, tmp_path):
 
     folder = Path(gguf_as_hf_folder(str(smollm2), GGUF, tmp_path))
     eos_id = json.loads((folder / "config.json").read_text())["eos_token_id"]
-    for tokenizer in (load_tokenizer(str(smollm2), GGUF, None), AutoTokenizer.from_pretrained(folder)):
+    for tokenizer in (load_tokenizer(str(smollm2), GGUF, None, tmp_path), AutoTokenizer.from_pretrained(folder)):
         assert tokenizer.eos_token == "<|im_end|>" and tokenizer.eos_token_id == eos_id == 2
         assert tokenizer.bos_token == "<|im_start|>"

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from training import varlen_attention
 
@@ -62,14 +62,14 @@ def bnb_config() -> BitsAndBytesConfig:
 def gguf_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> Path:
     """Where the GGUF is written as a plain bf16 HF folder: keyed by the file's path and size."""
     source = Path(model_path) / gguf_file
-    # v2: the tokenizer's EOS follows the model config (gguf_tokenizer); folders written before are not reused
+    # v2: the tokenizer's EOS follows the model config (with_model_eos); folders written before are not reused
     key = hashlib.sha256(f"v2:{source.resolve()}:{source.stat().st_size}".encode()).hexdigest()[:16]
     return cache_dir / f"{source.stem}-{key}"
 
 
 def gguf_as_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> str:
-    """The GGUF model as a plain bf16 HF folder, written on first use (the sweep evaluates from it too: it
-    loads in well under a second, the GGUF in ~15 s of dequantization on every load)."""
+    """The GGUF model as a plain bf16 HF folder, written on first use (the trainer and the sweep load model and
+    tokenizer from it: it loads in well under a second, the GGUF in ~15 s of dequantization on every load)."""
     target = gguf_hf_folder(model_path, gguf_file, cache_dir)
     if not (target / "config.json").is_file():
         gguf_model = AutoModelForCausalLM.from_pretrained(model_path, gguf_file=gguf_file, dtype=torch.bfloat16)
@@ -80,26 +80,25 @@ def gguf_as_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> str:
         plain.load_state_dict(gguf_model.state_dict())
         partial = target.with_name(target.name + ".partial")
         plain.save_pretrained(partial)
-        gguf_tokenizer(model_path, gguf_file).save_pretrained(partial)
+        tokenizer = AutoTokenizer.from_pretrained(model_path, gguf_file=gguf_file)
+        with_model_eos(tokenizer, config.eos_token_id).save_pretrained(partial)
         partial.rename(target)
     return str(target)
 
 
-def gguf_tokenizer(model_path: str, gguf_file: str, revision: str | None = None):
-    """The tokenizer of a GGUF with the model's own EOS. transformers (5.17) gives SmolLM2's GGUF the BOS token
+def with_model_eos(tokenizer, eos_token_id):
+    """The tokenizer with the model's own EOS. transformers (5.17) gives SmolLM2's GGUF tokenizer the BOS token
     <|im_start|> as EOS, while the GGUF metadata and the model config say <|im_end|>; trl would end plain-mode
     completions with the wrong token and lm-eval would stop on it."""
-    tokenizer = AutoTokenizer.from_pretrained(model_path, gguf_file=gguf_file, revision=revision)
-    eos_id = AutoConfig.from_pretrained(model_path, gguf_file=gguf_file, revision=revision).eos_token_id
-    if isinstance(eos_id, int) and tokenizer.eos_token_id != eos_id:
-        tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos_id)
+    if isinstance(eos_token_id, int) and tokenizer.eos_token_id != eos_token_id:
+        tokenizer.eos_token = tokenizer.convert_ids_to_tokens(eos_token_id)
     return tokenizer
 
 
-def load_tokenizer(model_path: str, gguf_file: str | None, revision: str | None):
+def load_tokenizer(model_path: str, gguf_file: str | None, revision: str | None, cache_dir: Path):
     try:
-        if gguf_file:
-            return gguf_tokenizer(model_path, gguf_file, revision)
+        if gguf_file:  # from the bf16 folder the model is loaded from too: with the model's EOS, and fast
+            return AutoTokenizer.from_pretrained(gguf_as_hf_folder(model_path, gguf_file, cache_dir))
         return AutoTokenizer.from_pretrained(model_path, revision=revision)
     except (OSError, ValueError) as e:
         raise BaseModelError(

@@ -113,7 +113,8 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     if spider.eval_fraction <= 0:
         args.eval_strategy = "no"
 
-    tokenizer = base.load_tokenizer(model_args.model_name_or_path, model_args.gguf_file, model_args.model_revision)
+    tokenizer = base.load_tokenizer(model_args.model_name_or_path, model_args.gguf_file, model_args.model_revision,
+                                    Path(model_args.base_model_cache))
     data, data_sha256 = build_sft_dataset(spider.spider_dir, spider.split, spider.chat_template, spider.sample_rows,
                                           spider.eval_fraction, spider.max_samples, args.seed)
     quantize = base.use_4bit(model_args.quantization)
