@@ -23,6 +23,14 @@ converted=$(python3 -c "import sys; from pathlib import Path; from training.mode
 print(gguf_as_hf_folder(sys.argv[1], sys.argv[2], Path('/tmp/conv')))" "$gguf_dir" "$gguf" 2>/dev/null | tail -n 1)
 [ -d "$converted" ] || { echo "device_bench: no converted SmolLM2 under /tmp/conv: stage the devpack first" >&2; exit 2; }
 started=$(date +%s)
+# bench_trainer.py for at most SECONDS into $OUT/NAME.json and .log: bench_trainer NAME SECONDS FLAGS... (variants last)
+bench_trainer() {
+  local name=$1 seconds=$2
+  shift 2
+  timeout "$seconds" python3 benchmarks/bench_trainer.py --spider_dir "$spider" --json "$OUT/$name.json" \
+    ${PROFILE_STEPS:+--profile_steps "$PROFILE_STEPS" --profile_dir "$OUT/profiles"} "$@" 2>&1 \
+    | grep -v '^ ' | tee "$OUT/$name.log"
+}
 case "$what" in
   eval)
     [ $# -gt 0 ] || set -- "b1024=--batch_size 1024"
@@ -33,16 +41,12 @@ case "$what" in
     [ $# -gt 0 ] || set -- stock config
     [ -f /tmp/llama8b/config.json ] || python3 benchmarks/random_llama.py /tmp/llama8b --shape llama3-8b \
       --tokenizer "$converted" > "$OUT/random_llama.log" 2>&1
-    left=$(( budget - ($(date +%s) - started) ))
-    timeout "$left" python3 benchmarks/bench_trainer.py --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
-      --spider_dir "$spider" --examples "${EXAMPLES:-320}" --json "$OUT/trainer-8b.json" --variants "$@" \
-      ${PROFILE_STEPS:+--profile_steps "$PROFILE_STEPS" --profile_dir "$OUT/profiles"} 2>&1 | grep -v '^ ' | tee "$OUT/trainer-8b.log" ;;
+    bench_trainer trainer-8b $(( budget - ($(date +%s) - started) )) --config harness_configs/sft_llama3_8b.yaml \
+      --model /tmp/llama8b --examples "${EXAMPLES:-320}" --variants "$@" ;;
   trainer-smollm2)
     [ $# -gt 0 ] || set -- config
-    timeout "$budget" python3 benchmarks/bench_trainer.py --config harness_configs/sft_smollm2_135m.yaml \
-      --model "$gguf_dir" --spider_dir "$spider" --examples 6860 --warmup 5 --json "$OUT/trainer-smollm2.json" \
-      --variants "$@" ${PROFILE_STEPS:+--profile_steps "$PROFILE_STEPS" --profile_dir "$OUT/profiles"} 2>&1 \
-      | grep -v '^ ' | tee "$OUT/trainer-smollm2.log" ;;
+    bench_trainer trainer-smollm2 "$budget" --config harness_configs/sft_smollm2_135m.yaml --model "$gguf_dir" \
+      --examples 6860 --warmup 5 --variants "$@" ;;
   *) echo "device_bench: unknown benchmark '$what' (eval, trainer-8b, trainer-smollm2)" >&2; exit 2 ;;
 esac
 echo "device_bench: $what took $(( $(date +%s) - started )) s"
