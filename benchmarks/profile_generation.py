@@ -1,12 +1,14 @@
 """Where spider_exec's generation time goes: one batch of the longest dev prompts, as lm-eval builds it.
 
     python benchmarks/profile_generation.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
-        --batch_size 512 --steps 32
+        --batch_size 1024 --steps 48 [--no_cudnn_sdp] [--profile]
 
 Renders the chat-template prompts of the executable dev questions, takes the `--batch_size` longest (lm-eval
 sorts by length and starts with the longest batch), left-pads them as lm-eval's HF model does, and generates
-`--steps` tokens greedily: timed with and without lm-eval's own stop-sequence criteria, then once more under
-torch.profiler, printing the ops that took the most time.
+`--steps` tokens greedily with lm-eval's own stop-sequence criteria twice (the first time every decode step meets a
+key/value length the process has not seen before, as in a real run; the second time it has), then without the
+criteria, then (with `--profile`) once more under torch.profiler, printing the ops that took the most time.
+`--no_cudnn_sdp` turns torch's cuDNN attention backend off for the whole run, to compare.
 """
 
 from __future__ import annotations
@@ -76,8 +78,12 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--attn_implementation", default=None)
+    parser.add_argument("--no_cudnn_sdp", action="store_true", help="torch.backends.cuda.enable_cudnn_sdp(False)")
+    parser.add_argument("--profile", action="store_true", help="add a torch.profiler table of one more run")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
+    if args.no_cudnn_sdp:
+        torch.backends.cuda.enable_cudnn_sdp(False)
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16,
                                                  attn_implementation=args.attn_implementation).to(device).eval()
@@ -85,11 +91,13 @@ def main() -> None:
     shape = tuple(batch["input_ids"].shape)
     generate(model, tokenizer, batch, 2, True)  # warm-up
     prefill = generate(model, tokenizer, batch, 1, False)
-    for with_stops in (True, False):
+    for label, with_stops in (("new lengths", True), ("seen lengths", True), ("seen lengths", False)):
         total = generate(model, tokenizer, batch, args.steps, with_stops)
-        print(f"batch {shape}: prefill {prefill:.2f} s; {args.steps} steps {'with' if with_stops else 'without'} "
-              f"lm-eval's stop criteria: {(total - prefill) / (args.steps - 1) * 1000:.1f} ms per decode step",
-              flush=True)
+        print(f"batch {shape}: prefill {prefill:.2f} s; {args.steps} steps, {label}, "
+              f"{'with' if with_stops else 'without'} lm-eval's stop criteria: "
+              f"{(total - prefill) / (args.steps - 1) * 1000:.1f} ms per decode step", flush=True)
+    if not args.profile:
+        return
     activities = [torch.profiler.ProfilerActivity.CPU]
     if device == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)

@@ -1,6 +1,7 @@
 """`tradeoff sweep` on the tiny CPU config: end to end, a crash and a re-run, and the report's numbers."""
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -83,6 +84,7 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
             assert steps.count(f"eval-{tag}-{suite}") == 1
     assert not list(results.rglob("*.partial"))
 
+    (results / "training" / "lr-0.01.json").unlink()  # a results folder without the training records
     third = _sweep(study_file)
     assert third.communicate(timeout=300)[0].count("everything was already done") == 1
 
@@ -96,7 +98,7 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     report = (results / "report.md").read_text()
     assert report.startswith("**Evaluated on a subset")
     assert (results / "tradeoff.png").stat().st_size > 10_000 and (results / "metrics_vs_lr.png").is_file()
-    assert json.loads((results / "training" / "lr-0.01.json").read_text())["learning_rate"] == 0.01
+    assert json.loads((results / "training" / "lr-0.01.json").read_text())["learning_rate"] == 0.01  # copied again
 
 
 def test_a_bad_study_config_is_one_line(tmp_path):
@@ -129,3 +131,31 @@ def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
     path.write_text(f"name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n{line}\n")
     with pytest.raises(StudyConfigError, match=message):
         load_study(path)
+
+
+def test_a_retrained_adapter_is_evaluated_again(tmp_path):
+    from tradeoff.study import Study
+    from tradeoff.sweep import adapter_dir, eval_dir, plan
+
+    study = Study(name="s", base_model="m", training_config="c", learning_rates=[1e-3], spider_dir="d",
+                  mmlu_source=None, results_dir=str(tmp_path / "results"), runs_dir=str(tmp_path / "runs"))
+    adapter = adapter_dir(study, 1e-3)
+    adapter.mkdir(parents=True)
+    (adapter / "training_meta.json").write_text("{}")
+    (adapter / "adapter_model.safetensors").write_bytes(b"first training")
+    for tag in ("base", "lr-0.001"):  # what the sweep leaves after evaluating
+        eval_dir(study, tag, "spider_exec").mkdir(parents=True)
+        (eval_dir(study, tag, "spider_exec") / "evaluated_model.txt").write_text(
+            "base\n" if tag == "base" else f"{hashlib.sha256(b'first training').hexdigest()}\n")
+
+    def done():
+        return {step.name for step in plan(study) if step.done()}
+
+    assert {"train-lr-0.001", "eval-base-spider_exec", "eval-lr-0.001-spider_exec"} <= done()
+    (adapter / "adapter_model.safetensors").write_bytes(b"second training")
+    assert "eval-lr-0.001-spider_exec" not in done() and "eval-base-spider_exec" in done()
+    (adapter / "training_meta.json").unlink()  # the training will run again: its old evaluations do not count
+    (adapter / "adapter_model.safetensors").write_bytes(b"first training")
+    assert not {"train-lr-0.001", "eval-lr-0.001-spider_exec"} & done()
+    (eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").unlink()  # a folder from before the stamp
+    assert "eval-base-spider_exec" not in done()

@@ -1,9 +1,10 @@
 """`tradeoff sweep STUDY.yaml`: train one adapter per learning rate, evaluate the base and every adapter on
 spider_exec and mmlu with per-sample logs, then write the report.
 
-Idempotent: a finished training (its training_meta.json exists) or evaluation (its folder exists) is
-skipped, so a re-run after a crash redoes only unfinished work. With `jobs: N` in the study, up to N steps run at
-once (evaluations beside the next training; see tradeoff/scheduler.py). Evaluations are written to a `.partial`
+Idempotent: a finished training (its training_meta.json exists) or evaluation (its folder exists and names
+the adapter weights now on disk) is skipped, so a re-run after a crash redoes only unfinished work, and a
+retrained adapter is evaluated again. With `jobs: N` in the study, up to N steps run at once (evaluations
+beside the next training; see tradeoff/scheduler.py). Evaluations are written to a `.partial`
 folder and renamed when complete; a half-written result never passes for one. Every command, its exit
 status and wall time go to results/<study>/commands.jsonl, and its output to results/<study>/logs/.
 """
@@ -11,6 +12,7 @@ status and wall time go to results/<study>/commands.jsonl, and its output to res
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shlex
@@ -80,8 +82,15 @@ def _train(study: Study, lr: float, env: dict[str, str]) -> None:
     for key, value in study.training_args.items():
         command += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
     _run_logged(study, f"train-{lr_tag(lr)}", command, env)
-    (study.results / "training").mkdir(parents=True, exist_ok=True)
-    shutil.copy(out / "training_meta.json", study.results / "training" / f"{lr_tag(lr)}.json")
+    _record_training(study, lr)
+
+
+def _record_training(study: Study, lr: float) -> None:
+    """Copy the adapter's training_meta.json into the results (the report reads its steps and loss there)."""
+    meta = adapter_dir(study, lr) / "training_meta.json"
+    if meta.is_file():
+        (study.results / "training").mkdir(parents=True, exist_ok=True)
+        shutil.copy(meta, study.results / "training" / f"{lr_tag(lr)}.json")
 
 
 def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) -> None:
@@ -131,6 +140,25 @@ def eval_dir(study: Study, tag: str, suite: str) -> Path:
     return study.results / "eval" / tag / suite
 
 
+def _evaluated_model(study: Study, tag: str) -> str | None:
+    """What an evaluation of `tag` runs on: "base", or the sha256 of the adapter's weights (a retrained adapter
+    is another model at the same path); None while the adapter has not been trained."""
+    if tag == "base":
+        return "base"
+    lr = next(lr for lr in study.learning_rates if lr_tag(lr) == tag)
+    if not (adapter_dir(study, lr) / "training_meta.json").is_file():
+        return None
+    weights = adapter_dir(study, lr) / "adapter_model.safetensors"
+    return hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+
+
+def _evaluation_done(study: Study, tag: str, suite: str) -> bool:
+    """Its folder exists and was made from the adapter now on disk, so a retrained adapter is evaluated anew."""
+    stamp = eval_dir(study, tag, suite) / "evaluated_model.txt"
+    current = _evaluated_model(study, tag)
+    return current is not None and stamp.is_file() and stamp.read_text().strip() == current
+
+
 def _evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
     final = eval_dir(study, tag, suite)
     partial = final.with_name(final.name + ".partial")
@@ -150,7 +178,9 @@ def _evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
         command += ["--batch_size", str(e.batch_size)]
         command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
         command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
+    evaluated = _evaluated_model(study, tag)
     _run_logged(study, f"eval-{tag}-{suite}", command, env)
+    (partial / "evaluated_model.txt").write_text(f"{evaluated}\n")
     [results_file] = (partial / "raw").rglob("results_*.json")
     shutil.move(str(results_file), partial / "results.json")
     for samples in (partial / "raw").rglob("samples_*.jsonl"):
@@ -187,7 +217,7 @@ def plan(study: Study) -> list[Step]:
     for tag in study.model_tags():
         needs = first if tag == "base" else (*first, f"train-{tag}")
         for suite in ("spider_exec", "mmlu"):
-            steps.append(Step(f"eval-{tag}-{suite}", lambda t=tag, s=suite: eval_dir(study, t, s).is_dir(),
+            steps.append(Step(f"eval-{tag}-{suite}", lambda t=tag, s=suite: _evaluation_done(study, t, s),
                               lambda env, t=tag, s=suite: _evaluate(study, t, s, env), needs=needs))
     return steps
 
@@ -218,3 +248,6 @@ def run_sweep(study: Study) -> list[str]:
             return run_steps(steps, study.jobs, study.training_jobs, study.gpus, on_start, on_finish)
         except StepFailed as e:
             raise SweepError(str(e)) from e
+        finally:  # trainings done in an earlier run whose results folder was since replaced
+            for lr in study.learning_rates:
+                _record_training(study, lr)
