@@ -11,6 +11,7 @@ status and wall time go to results/<study>/commands.jsonl, and its output to res
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -73,6 +74,11 @@ def adapter_dir(study: Study, lr: float) -> Path:
     return study.runs / "adapters" / lr_tag(lr)
 
 
+def tag_adapter_dir(study: Study, tag: str) -> Path:
+    """The adapter of a model tag such as "lr-0.0001"."""
+    return adapter_dir(study, next(lr for lr in study.learning_rates if lr_tag(lr) == tag))
+
+
 def _train(study: Study, lr: float, env: dict[str, str]) -> None:
     out = adapter_dir(study, lr)
     command = [*launcher_command(study.launcher), str(SFT_SCRIPT), "--config", study.training_config, "--lr", repr(lr),
@@ -82,11 +88,11 @@ def _train(study: Study, lr: float, env: dict[str, str]) -> None:
     for key, value in study.training_args.items():
         command += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
     _run_logged(study, f"train-{lr_tag(lr)}", command, env)
-    _record_training(study, lr)
 
 
 def _record_training(study: Study, lr: float) -> None:
-    """Copy the adapter's training_meta.json into the results (the report reads its steps and loss there)."""
+    """Copy the adapter's training_meta.json into the results (the report reads its steps and loss there); done
+    at the end of every sweep, so trainings from an earlier run reach a results folder that was since replaced."""
     meta = adapter_dir(study, lr) / "training_meta.json"
     if meta.is_file():
         (study.results / "training").mkdir(parents=True, exist_ok=True)
@@ -130,9 +136,8 @@ def _model_args(study: Study, tag: str) -> str:
     else:
         args = [f"pretrained={study.base_model}"]
     if tag != "base":
-        lr = next(lr for lr in study.learning_rates if lr_tag(lr) == tag)
-        check_adapter_base(adapter_dir(study, lr), study.base_model, study.gguf_file)
-        args.append(f"peft={adapter_dir(study, lr)}")
+        check_adapter_base(tag_adapter_dir(study, tag), study.base_model, study.gguf_file)
+        args.append(f"peft={tag_adapter_dir(study, tag)}")
     return ",".join(args + [f"dtype={study.eval.dtype}"])
 
 
@@ -145,11 +150,18 @@ def _evaluated_model(study: Study, tag: str) -> str | None:
     is another model at the same path); None while the adapter has not been trained."""
     if tag == "base":
         return "base"
-    lr = next(lr for lr in study.learning_rates if lr_tag(lr) == tag)
-    if not (adapter_dir(study, lr) / "training_meta.json").is_file():
+    adapter = tag_adapter_dir(study, tag)
+    weights = adapter / "adapter_model.safetensors"
+    if not (adapter / "training_meta.json").is_file() or not weights.is_file():
         return None
-    weights = adapter_dir(study, lr) / "adapter_model.safetensors"
-    return hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+    stat = weights.stat()
+    return _sha256(str(weights), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=None)
+def _sha256(path: str, mtime_ns: int, size: int) -> str:
+    """A file's sha256, read once per version of the file (a sweep asks for every adapter's at every start)."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def _evaluation_done(study: Study, tag: str, suite: str) -> bool:
