@@ -1,14 +1,16 @@
 """Where spider_exec's generation time goes: one batch of the longest dev prompts, as lm-eval builds it.
 
     python benchmarks/profile_generation.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
-        --batch_size 1024 --steps 48 [--no_cudnn_sdp] [--profile]
+        --batch_size 1024 --steps 48 [--cache static] [--grouped_decode] [--no_cudnn_sdp] [--profile]
 
 Renders the chat-template prompts of the executable dev questions, takes the `--batch_size` longest (lm-eval
 sorts by length and starts with the longest batch), left-pads them as lm-eval's HF model does, and generates
 `--steps` tokens greedily with lm-eval's own stop-sequence criteria twice (the first time every decode step meets a
 key/value length the process has not seen before, as in a real run; the second time it has), then without the
 criteria, then (with `--profile`) once more under torch.profiler, printing the ops that took the most time.
-`--no_cudnn_sdp` turns torch's cuDNN attention backend off for the whole run, to compare.
+`--cache static` generates as spider_exec does (a static cache, not compiled); `--grouped_decode` attends as
+spider_exec does by default (tradeoff_tasks/grouped_decode.py); `--no_cudnn_sdp` turns torch's cuDNN attention
+backend off for the whole run. Each is there to compare with and without.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tradeoff_tasks import prompts  # noqa: E402
+from tradeoff_tasks.grouped_decode import use_grouped_decode  # noqa: E402
 from tradeoff_tasks.spider_data import build_rows  # noqa: E402
 
 
@@ -53,14 +56,15 @@ def longest_batch(tokenizer, spider_dir: str, batch_size: int, device: str) -> d
     return tokenizer.pad({"input_ids": ids[:batch_size]}, return_tensors="pt").to(device)
 
 
-def generate(model, tokenizer, batch: dict, steps: int, stop_criteria: bool) -> float:
+def generate(model, tokenizer, batch: dict, steps: int, stop_criteria: bool, cache: str) -> float:
     from lm_eval.models.utils_hf import stop_sequences_criteria
 
     rows, length = batch["input_ids"].shape
     stops = task_stop_sequences() + [tokenizer.eos_token]
     criteria = stop_sequences_criteria(tokenizer, stops, length, rows) if stop_criteria else None
     config = GenerationConfig(max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
-                              pad_token_id=tokenizer.pad_token_id)
+                              pad_token_id=tokenizer.pad_token_id, cache_implementation=cache,
+                              disable_compile=True)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     started = time.perf_counter()
@@ -78,21 +82,25 @@ def main() -> None:
     parser.add_argument("--batch_size", type=int, default=512)
     parser.add_argument("--steps", type=int, default=32)
     parser.add_argument("--attn_implementation", default=None)
+    parser.add_argument("--cache", default="dynamic", choices=["dynamic", "static"])
+    parser.add_argument("--grouped_decode", action="store_true", help="tradeoff_tasks.grouped_decode, as spider_exec")
     parser.add_argument("--no_cudnn_sdp", action="store_true", help="torch.backends.cuda.enable_cudnn_sdp(False)")
     parser.add_argument("--profile", action="store_true", help="add a torch.profiler table of one more run")
     args = parser.parse_args()
     device = "cuda" if torch.cuda.is_available() else "cpu"
     if args.no_cudnn_sdp:
         torch.backends.cuda.enable_cudnn_sdp(False)
+    if args.grouped_decode:
+        use_grouped_decode()
     tokenizer = AutoTokenizer.from_pretrained(args.model)
     model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16,
                                                  attn_implementation=args.attn_implementation).to(device).eval()
     batch = longest_batch(tokenizer, args.spider_dir, args.batch_size, device)
     shape = tuple(batch["input_ids"].shape)
-    generate(model, tokenizer, batch, 2, True)  # warm-up
-    prefill = generate(model, tokenizer, batch, 1, False)
+    generate(model, tokenizer, batch, 2, True, args.cache)  # warm-up
+    prefill = generate(model, tokenizer, batch, 1, False, args.cache)
     for label, with_stops in (("new lengths", True), ("seen lengths", True), ("seen lengths", False)):
-        total = generate(model, tokenizer, batch, args.steps, with_stops)
+        total = generate(model, tokenizer, batch, args.steps, with_stops, args.cache)
         print(f"batch {shape}: prefill {prefill:.2f} s; {args.steps} steps, {label}, "
               f"{'with' if with_stops else 'without'} lm-eval's stop criteria: "
               f"{(total - prefill) / (args.steps - 1) * 1000:.1f} ms per decode step", flush=True)
@@ -102,7 +110,7 @@ def main() -> None:
     if device == "cuda":
         activities.append(torch.profiler.ProfilerActivity.CUDA)
     with torch.profiler.profile(activities=activities) as prof:
-        generate(model, tokenizer, batch, args.steps, True)
+        generate(model, tokenizer, batch, args.steps, True, args.cache)
     sort = "cuda_time_total" if device == "cuda" else "cpu_time_total"
     print(prof.key_averages().table(sort_by=sort, row_limit=25, max_name_column_width=60))
 

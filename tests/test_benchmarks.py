@@ -50,3 +50,27 @@ def test_bench_spider_eval_reports_wall_time_and_accuracy(tiny_model, sample_spi
     result = json.loads(out.read_text())["results"]["b4"]
     assert result["wall_s"] > 0 and result["questions"] == 4 and 0.0 <= result["exec_match"] <= 1.0
     assert "Running generate_until requests" in (tmp_path / "logs" / "b4.log").read_text()
+
+
+def test_decode_agreement_compares_both_decode_attentions_with_float32(tiny_model, sample_spider):
+    proc = _run(ROOT / "benchmarks" / "decode_agreement.py", "--model", tiny_model, "--spider_dir", sample_spider,
+                "--batch_size", 4, "--tokens", 6)
+    lines = [line for line in proc.stdout.splitlines() if "float32 reference" in line]
+    assert [line.split(":")[0] for line in lines] == ["transformers sdpa, bf16", "grouped_decode, bf16"]
+    assert all(" of 4 rows equal the float32 reference over 6 tokens" in line for line in lines)
+
+
+def test_compare_samples_counts_what_differs(tmp_path):
+    def write(name, rows):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        return path
+
+    def row(doc_id, resp, sql, match):
+        return {"doc_id": doc_id, "resps": [[resp]], "filtered_resps": [sql], "exec_match": match}
+
+    a = write("a", [row(0, "SELECT 1;", "SELECT 1", 1), row(1, "x\nSELECT 2", "SELECT 2", 0), row(2, "q", "q", 0)])
+    b = write("b", [row(0, "SELECT 1;", "SELECT 1", 1), row(1, "y\nSELECT 2", "SELECT 2", 0), row(2, "r", "r", 1)])
+    result = json.loads(_run(ROOT / "benchmarks" / "compare_samples.py", a, b).stdout)
+    assert result == {"questions": 3, "raw_differ": 2, "sql_differ": 1, "exec_match_differ": [2],
+                      "exec_matches": [1, 2]}

@@ -6,6 +6,8 @@ them in parallel; process_results then only reads the cached scores.
 
 from __future__ import annotations
 
+import sys
+
 import datasets
 
 from . import prompts
@@ -26,11 +28,28 @@ def load_dataset_dict(
     keep_distinct: bool = False,
     timeout: float = Limits.timeout_s,
     max_rows: int = Limits.max_rows,
+    grouped_decode: bool = True,
     **_other_metadata,  # lm-eval also passes --model_args and the task's own metadata
 ) -> datasets.DatasetDict:
-    rows = build_rows(spider_dir, split, int(sample_rows), True, bool(fail_on_missing_db))
-    options = {"keep_distinct": bool(keep_distinct), "timeout": float(timeout), "max_rows": int(max_rows)}
+    rows = build_rows(spider_dir, split, int(sample_rows), True, _flag(fail_on_missing_db))
+    options = {"keep_distinct": _flag(keep_distinct), "timeout": float(timeout), "max_rows": int(max_rows)}
+    # The dataset is built after the model is loaded and before generation: the one hook where the task can
+    # choose how decode steps attend (see grouped_decode.py).
+    from .grouped_decode import use_grouped_decode
+
+    if use_grouped_decode(_flag(grouped_decode)):
+        print("spider_exec: decode steps share key/value heads without copying them (tradeoff_tasks/"
+              "grouped_decode.py); --metadata '{\"grouped_decode\": false}' keeps transformers' sdpa", file=sys.stderr)
     return datasets.DatasetDict({"eval": datasets.Dataset.from_list([dict(row, **options) for row in rows])})
+
+
+def _flag(value) -> bool:
+    """A --metadata switch: JSON booleans, or the strings true/false, 1/0, yes/no."""
+    if isinstance(value, str):
+        if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+            raise ValueError(f"spider_exec --metadata: '{value}' is not a true/false value")
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)
 
 
 def doc_to_text(doc: dict) -> str:
