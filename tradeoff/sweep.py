@@ -136,8 +136,9 @@ def _model_args(study: Study, tag: str) -> str:
     else:
         args = [f"pretrained={study.base_model}"]
     if tag != "base":
-        check_adapter_base(tag_adapter_dir(study, tag), study.base_model, study.gguf_file)
-        args.append(f"peft={tag_adapter_dir(study, tag)}")
+        adapter = tag_adapter_dir(study, tag)
+        check_adapter_base(adapter, study.base_model, study.gguf_file)
+        args.append(f"peft={adapter}")
     return ",".join(args + [f"dtype={study.eval.dtype}"])
 
 

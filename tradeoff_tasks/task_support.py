@@ -45,11 +45,12 @@ def load_dataset_dict(
 
 def _flag(value) -> bool:
     """A --metadata switch: JSON booleans, or the strings true/false, 1/0, yes/no."""
-    if isinstance(value, str):
-        if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
-            raise ValueError(f"spider_exec --metadata: '{value}' is not a true/false value")
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
+    if not isinstance(value, str):
+        return bool(value)
+    word = value.strip().lower()
+    if word not in ("true", "false", "1", "0", "yes", "no"):
+        raise ValueError(f"spider_exec --metadata: '{value}' is not a true/false value")
+    return word in ("true", "1", "yes")
 
 
 def doc_to_text(doc: dict) -> str:
