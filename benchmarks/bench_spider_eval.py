@@ -1,4 +1,4 @@
-"""Whole-process wall time of `lm_eval --tasks spider_exec` for several settings, one after another on one card.
+"""Whole-process wall time of `lm_eval --tasks spider_exec` (or other tasks) for several settings, one after another.
 
     python benchmarks/bench_spider_eval.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
         --variants "b256=--batch_size 256" "b512=--batch_size 512" "b1024=--batch_size 1024" --json out.json
@@ -8,7 +8,9 @@ over the executable Spider dev questions, greedy, chat template, at most 256 new
 appended to the common command, so `--batch_size`, `--model_args` extras (e.g. `attn_implementation=eager`
 through `--extra_model_args`) or `--limit` can differ. Reports wall time, generation time (lm-eval's progress
 bar from the first to the last request) and execution accuracy, which should agree across variants up to
-batch-dependent numerics.
+batch-dependent numerics. A variant's flags may override the task (`--tasks mmlu`) and may start with
+`--accelerate_config FILE` to run lm-eval data-parallel over several GPUs, as `accelerate launch -m lm_eval` does:
+    "dp2=--accelerate_config harness_configs/accelerate/multi_gpu.yaml --batch_size 1024"
 """
 
 from __future__ import annotations
@@ -24,6 +26,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.launchers import split_launcher  # noqa: E402
+
 PROGRESS = re.compile(r"Running generate_until requests:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+) \[(\d+):(\d+)")
 
 
@@ -34,13 +40,16 @@ def generation_seconds(log: str) -> float | None:
 
 
 def run_variant(args, name: str, flags: str) -> dict:
-    with tempfile.TemporaryDirectory() as out:
+    launcher, flags = split_launcher(flags)
+    with tempfile.TemporaryDirectory() as scratch:
+        out = str(Path(args.output_dir) / name) if args.output_dir else scratch
         model_args = ",".join(filter(None, [f"pretrained={args.model}", "dtype=bfloat16", args.extra_model_args]))
-        command = [sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args", model_args,
-                   "--tasks", "spider_exec", "--include_path", str(ROOT / "tradeoff_tasks"),
+        tasks = [] if "--tasks" in shlex.split(flags) else ["--tasks", "spider_exec"]  # lm-eval joins repeated --tasks
+        command = [*launcher, "-m", "lm_eval", "--model", "hf", "--model_args", model_args, *tasks,
+                   "--include_path", str(ROOT / "tradeoff_tasks"),
                    "--metadata", json.dumps({"spider_dir": args.spider_dir}), "--apply_chat_template",
                    "--gen_kwargs", "max_gen_toks=256", "--device", args.device, "--output_path", out,
-                   *shlex.split(flags)]
+                   *(["--log_samples"] if args.output_dir else []), *shlex.split(flags)]
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         wall = time.perf_counter() - started
@@ -50,9 +59,12 @@ def run_variant(args, name: str, flags: str) -> dict:
         if proc.returncode:
             return {"flags": flags, "error": proc.stderr[-800:]}
         [results] = Path(out).rglob("results_*.json")
-        metrics = json.loads(results.read_text())["results"]["spider_exec"]
+        results = json.loads(results.read_text())
+    spider = results["results"].get("spider_exec", {})
+    mmlu = results["results"].get("mmlu", {})
     return {"flags": flags, "wall_s": round(wall, 1), "generation_s": generation_seconds(proc.stderr),
-            "exec_match": metrics.get("exec_match,exec"), "questions": metrics.get("sample_len"),
+            "exec_match": spider.get("exec_match,exec"), "mmlu_acc": mmlu.get("acc,none"),
+            "questions": {task: n["effective"] for task, n in results.get("n-samples", {}).items()},
             "command": shlex.join(command)}
 
 
@@ -65,6 +77,7 @@ def main() -> int:
     parser.add_argument("--variants", nargs="+", default=["b512=--batch_size 512"], help="NAME=LM_EVAL_FLAGS")
     parser.add_argument("--json", help="write the results here too")
     parser.add_argument("--logs", help="keep each variant's lm-eval log (stderr) in this folder as NAME.log")
+    parser.add_argument("--output_dir", help="keep each variant's lm-eval results and per-sample logs in DIR/NAME")
     args = parser.parse_args()
     results = {}
     for variant in args.variants:

@@ -8,7 +8,9 @@ so model loading, 4-bit/LoRA settings and the Spider prompts are the same):
   stock   trl's SFTConfig defaults: batch 8, padded to the longest in a random batch, no packing, gradient
           checkpointing on (trl's default), gradient accumulation 1
   config  the config file as it is
-  NAME=FLAGS  more, e.g. 'nockpt=--gradient_checkpointing false'
+  NAME=FLAGS  more, e.g. 'nockpt=--gradient_checkpointing false'; FLAGS may start with
+          '--accelerate_config FILE' to launch that variant with accelerate (e.g. DDP or FSDP over every GPU:
+          'ddp=--accelerate_config harness_configs/accelerate/multi_gpu.yaml')
 Every variant trains one pass over the same --examples training questions (a seeded random sample of Spider
 train), so all see the same lengths: a few steps would not do, since length-grouped batching starts with the
 longest batch and batches of long examples use a GPU better. tokens/s counts real tokens (trl's num_tokens: no
@@ -29,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchmarks.launchers import split_launcher  # noqa: E402
 
 STOCK = ("--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --gradient_checkpointing true "
          "--packing false --padding_free false --train_sampling_strategy random")
@@ -101,15 +105,23 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
     with torch.device("meta"):
         n_params = sum(p.numel() for p in AutoModelForCausalLM.from_config(config).parameters())
     card = torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu"
-    tokens_per_s = (n1 - n0) / (t1 - t0)
+    tokens_per_s = (n1 - n0) / (t1 - t0)  # trl gathers num_tokens over every rank
+    world = trainer.accelerator.num_processes
     peak = next((v for k, v in PEAK_BF16_TFLOPS.items() if k in card), None)
+    peaks = None
+    if torch.cuda.is_available():  # each rank's own peak, gathered so the main process reports every GPU's
+        mine = torch.tensor([torch.cuda.max_memory_allocated() / 2**30], device=trainer.accelerator.device)
+        peaks = [round(v, 2) for v in trainer.accelerator.gather(mine).tolist()]
+    if not trainer.accelerator.is_main_process:
+        return {}
     return {
         "tokens_per_s": round(tokens_per_s, 1), "steps_timed": s1 - s0, "tokens_timed": int(n1 - n0),
         "seconds_per_step": round((t1 - t0) / (s1 - s0), 3), "train_wall_s": round(train_wall, 1), "examples_per_step": settings["effective_batch_size"],
-        "mfu_6n": round(6 * n_params * tokens_per_s / (peak * 1e12), 4) if peak else None,
-        "params": n_params, "card": card, "examples": len(sample),
+        "mfu_6n": round(6 * n_params * tokens_per_s / (world * peak * 1e12), 4) if peak else None,  # per GPU
+        "params": n_params, "card": card, "gpus": world if torch.cuda.is_available() else 0,
+        "processes": world, "distributed_type": str(trainer.accelerator.distributed_type), "examples": len(sample),
         "tokens_per_example": round(sum(map(len, sample["input_ids"])) / len(sample), 1),
-        "peak_gpu_memory_gib": round(torch.cuda.max_memory_allocated() / 2**30, 2) if torch.cuda.is_available() else None,
+        "peak_gpu_memory_gib": max(peaks) if peaks else None, "peak_gpu_memory_gib_per_gpu": peaks,
         "loaded_in_4bit": bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
         # variants that see the questions in the same order must agree here up to numerics: a check that a
         # faster attention or batch layout computes the same loss
@@ -137,17 +149,19 @@ def main() -> int:
     base = ["--config", args.config, "--model_name_or_path", args.model, "--spider_dir", args.spider_dir]
     if args.one is not None:
         result = measure(base + shlex.split(args.one), args.examples, args.warmup, args.profile_steps, args.profile_out)
-        print("RESULT " + json.dumps(result))
+        if result:  # launched ranks other than the main one report nothing
+            print("RESULT " + json.dumps(result))
         return 0
     results = {}
     for variant in args.variants:
         name, _, flags = variant.partition("=")
         flags = {"stock": STOCK, "config": ""}.get(name, flags) if not flags else flags
+        launcher, trainer_flags = split_launcher(flags)
         with tempfile.TemporaryDirectory() as out:
-            one = f"{args.flags} {flags} --output_dir {out}"
+            one = f"{args.flags} {trainer_flags} --output_dir {out}"
             profile = ["--profile_steps", str(args.profile_steps),
                        "--profile_out", str(Path(args.profile_dir).resolve() / f"{name}.txt")] if args.profile_steps else []
-            proc = subprocess.run([sys.executable, __file__, "--config", args.config, "--model", args.model,
+            proc = subprocess.run([*launcher, __file__, "--config", args.config, "--model", args.model,
                                    "--spider_dir", args.spider_dir, "--examples", str(args.examples), "--warmup",
                                    str(args.warmup), "--one", one, *profile], capture_output=True, text=True, cwd=ROOT)
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]

@@ -42,13 +42,26 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
     assert profile.startswith("steps 2-2") and "aten::" in profile
 
 
+@pytest.mark.slow
+def test_bench_trainer_launches_a_variant_over_two_processes(tiny_model, sample_spider, tmp_path):
+    """A variant under the shipped DDP accelerate config (gloo on CPUs): tokens/s counts both processes' tokens."""
+    out = tmp_path / "trainer-ddp.json"
+    _run(ROOT / "benchmarks" / "bench_trainer.py", "--config", ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
+         "--model", tiny_model, "--spider_dir", sample_spider, "--examples", 16, "--warmup", 1, "--json", out,
+         "--variants", "one=", "ddp=--accelerate_config harness_configs/accelerate/multi_gpu.yaml --num_processes 2")
+    one, ddp = (json.loads(out.read_text())["results"][name] for name in ("one", "ddp"))
+    assert (one["processes"], one["examples_per_step"], one["steps_timed"]) == (1, 4, 3)  # 16 questions, 1 warm-up
+    assert (ddp["processes"], ddp["examples_per_step"], ddp["steps_timed"]) == (2, 8, 1)
+    assert ddp["distributed_type"] == "DistributedType.MULTI_CPU" and ddp["tokens_per_example"] == one["tokens_per_example"]
+
+
 def test_bench_spider_eval_reports_wall_time_and_accuracy(tiny_model, sample_spider, tmp_path):
     out = tmp_path / "eval.json"
     _run(ROOT / "benchmarks" / "bench_spider_eval.py", "--model", tiny_model, "--spider_dir", sample_spider,
          "--device", "cpu", "--extra_model_args", "dtype=float32", "--logs", tmp_path / "logs", "--json", out,
          "--variants", "b4=--batch_size 4 --limit 4")
     result = json.loads(out.read_text())["results"]["b4"]
-    assert result["wall_s"] > 0 and result["questions"] == 4 and 0.0 <= result["exec_match"] <= 1.0
+    assert result["wall_s"] > 0 and result["questions"] == {"spider_exec": 4} and 0.0 <= result["exec_match"] <= 1.0
     assert "Running generate_until requests" in (tmp_path / "logs" / "b4.log").read_text()
 
 

@@ -37,6 +37,25 @@ def test_gguf_base_is_fine_tuned_in_4bit_and_evaluated_with_the_adapter(smollm2,
     assert [s["arguments"] for s in from_folder["samples"]] == [s["arguments"] for s in from_gguf["samples"]]
 
 
+@pytest.mark.slow
+def test_two_launched_ranks_on_a_cold_cache_convert_the_gguf_once(smollm2, real_spider, tmp_path):
+    """On a fresh machine both ranks of a launch used to convert the GGUF into the same folder at once and fail;
+    now the main process converts while the other waits, then both load the folder it wrote."""
+    import sys
+
+    from tests.conftest import ROOT
+
+    cache, out = tmp_path / "cold-cache", tmp_path / "ddp"
+    launch = (sys.executable, "-m", "accelerate.commands.launch", "--config_file",
+              str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"), "--num_processes", "2")
+    proc = run_sft(smollm2, real_spider, out, "--gguf_file", GGUF, "--chat_template", "true", "--max_samples", "8",
+                   "--max_steps", "2", "--per_device_train_batch_size", "2", "--base_model_cache", str(cache),
+                   launcher=launch)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (meta(out)["world_size"], meta(out)["steps"]) == (2, 2)
+    assert [p.name for p in cache.iterdir()] == [gguf_hf_folder(str(smollm2), GGUF, cache).name]  # no leftovers
+
+
 def test_converted_folder_tokenizes_chat_prompts_like_the_gguf(smollm2, real_spider, tmp_path):
     """The sweep evaluates from the bf16 folder the trainer wrote; its tokenizer must give the same tokens."""
     from transformers import AutoTokenizer

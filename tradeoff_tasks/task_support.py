@@ -95,8 +95,15 @@ def process_results(doc: dict, results: list[str]) -> dict:
         "exec_error": int(score["error"] is not None),
         "gold_error": int(score["gold_error"] is not None),
     }
-    # Each document contributes only to its own hardness level; lm-eval averages each metric over the
-    # documents that report it (and warns that the counts differ, which is expected here).
-    if doc["hardness"] in LEVELS:
-        metrics[f"exec_match_{doc['hardness']}"] = score["exec_match"]
+    # Every document reports every hardness metric, None outside its own level, and mean_of_scored averages
+    # the rest: lm-eval's data-parallel mode gathers the metric names the first process saw, so a level
+    # missing from one process's share of the questions would otherwise be dropped or end the run.
+    for level in LEVELS:
+        metrics[f"exec_match_{level}"] = score["exec_match"] if doc["hardness"] == level else None
     return metrics
+
+
+def mean_of_scored(values: list) -> float:
+    """The mean of the values that are not None (nan when there are none)."""
+    scored = [v for v in values if v is not None]
+    return sum(scored) / len(scored) if scored else float("nan")

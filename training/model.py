@@ -8,6 +8,8 @@ Trainer refuses to train a GGUF-loaded model, and bitsandbytes quantizes float c
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -78,11 +80,19 @@ def gguf_as_hf_folder(model_path: str, gguf_file: str, cache_dir: Path) -> str:
             del config.quantization_config
         plain = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
         plain.load_state_dict(gguf_model.state_dict())
-        partial = target.with_name(target.name + ".partial")
+        # A folder of this process's own, renamed into place: another process converting the same GGUF at the
+        # same time (two sweeps, or launcher ranks that did not wait) can neither see nor break a half-written one.
+        partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+        shutil.rmtree(partial, ignore_errors=True)
         plain.save_pretrained(partial)
         tokenizer = AutoTokenizer.from_pretrained(model_path, gguf_file=gguf_file)
         with_model_eos(tokenizer, config.eos_token_id).save_pretrained(partial)
-        partial.rename(target)
+        try:
+            partial.rename(target)
+        except OSError:  # another process finished first: its folder is the same conversion
+            if not (target / "config.json").is_file():
+                raise
+            shutil.rmtree(partial, ignore_errors=True)
     return str(target)
 
 

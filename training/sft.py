@@ -100,6 +100,7 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     """Data, model and SFTTrainer for one run; also returns its settings and the checkpoint to resume from."""
     import torch
     from accelerate import PartialState
+    from accelerate.utils import DistributedType
     from trl import SFTTrainer
 
     from training import model as base
@@ -113,8 +114,11 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     if spider.eval_fraction <= 0:
         args.eval_strategy = "no"
 
-    tokenizer = base.load_tokenizer(model_args.model_name_or_path, model_args.gguf_file, model_args.model_revision,
-                                    Path(model_args.base_model_cache))
+    # A GGUF base is converted into a shared folder on first use: one process per machine writes it while the
+    # others wait, then they read it (launched ranks would otherwise all convert into the same folder at once).
+    with state.local_main_process_first():
+        tokenizer = base.load_tokenizer(model_args.model_name_or_path, model_args.gguf_file,
+                                        model_args.model_revision, Path(model_args.base_model_cache))
     data, data_sha256 = build_sft_dataset(spider.spider_dir, spider.split, spider.chat_template, spider.sample_rows,
                                           spider.eval_fraction, spider.max_samples, args.seed)
     quantize = base.use_4bit(model_args.quantization)
@@ -125,9 +129,12 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     state.wait_for_everyone()
     checkpoint = last_complete_checkpoint(output_dir)
 
+    # DDP: each rank loads its own 4-bit copy onto its GPU. FSDP: no device map; accelerate loads the base on
+    # the main process (fsdp_cpu_ram_efficient_loading) and shards it across the ranks.
+    fsdp = state.distributed_type == DistributedType.FSDP
     model = base.load_model(model_args.model_name_or_path, model_args.gguf_file, model_args.model_revision, quantize,
                             model_args.attn_implementation, Path(model_args.base_model_cache),
-                            state.local_process_index if torch.cuda.is_available() else None)
+                            state.local_process_index if torch.cuda.is_available() and not fsdp else None)
     # Padding-free batches (every question of a batch in one row, no pad tokens): trl refuses max_length there
     # because its collator would not enforce it, so trl gets None and the tokenized rows are cut here instead.
     max_length = args.max_length
@@ -170,6 +177,8 @@ def train(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArg
     output_dir = Path(args.output_dir)
     started = time.time()
     result = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    if trainer.is_fsdp_enabled:  # the adapter as one plain file that peft= loads, not as per-rank shards
+        trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(output_dir))
     if trainer.accelerator.is_main_process:
         meta = dict(settings, spider_dir=str(spider.spider_dir), output_dir=str(output_dir),
@@ -207,10 +216,13 @@ def parse(argv: list[str]) -> tuple[SpiderArguments, ModelArguments, TrainingArg
     config = Path(argv[argv.index("--config") + 1])
     if not config.is_file():
         raise ValueError(f"--config {config}: file not found")
+    import os
+
     import torch
 
     if not torch.cuda.is_available():  # the GPU configs ask for bf16, which the Trainer refuses on a CPU
         argv = argv + ["--bf16", "false"]
+        os.environ.setdefault("ACCELERATE_USE_CPU", "true")  # lets torchrun / accelerate launch run DDP over gloo
     parser = TrlParser((SpiderArguments, ModelArguments, TrainingArguments))
     return parser.parse_args_and_config(argv)
 
@@ -220,12 +232,6 @@ def main(argv: list[str] | None = None) -> int:
     from training.model import BaseModelError
     from training.run_state import RunStateError
 
-    import os
-
-    import torch
-
-    if not torch.cuda.is_available():  # lets torchrun / accelerate launch run DDP over gloo on CPUs
-        os.environ.setdefault("ACCELERATE_USE_CPU", "true")
     try:
         spider, model_args, args = parse(list(sys.argv[1:] if argv is None else argv))
     except ValueError as e:  # unknown config keys, bad values, a missing config file

@@ -33,3 +33,8 @@ def clean_and_score(resps, docs):
 
 def process_results(doc: dict, results: list[str]) -> dict:
     return task_support.process_results(doc, results)
+
+
+def mean_of_scored(values: list) -> float:
+    """Aggregation of the hardness metrics: each document scores only its own level."""
+    return task_support.mean_of_scored(values)
