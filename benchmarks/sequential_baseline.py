@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tradeoff_tasks.compare import results_match  # noqa: E402
-from tradeoff_tasks.sql_text import clean_model_output, normalise_for_execution, order_matters  # noqa: E402
+from tradeoff_tasks.sql_text import clean_generation, normalise_for_execution, order_matters  # noqa: E402
 
 
 def execute(db: Path, sql: str):
@@ -39,7 +39,7 @@ def main() -> None:
         if not db.is_file():
             continue
         gold = execute(db, normalise_for_execution(record["gold"]))
-        pred = execute(db, normalise_for_execution(clean_model_output(record["prediction"])))
+        pred = execute(db, normalise_for_execution(clean_generation(record["prediction"])))
         n += 1
         matches += gold is not None and pred is not None and results_match(gold, pred, order_matters(record["gold"]))
     print(f"EX {matches / n:.4f} over {n} pairs")

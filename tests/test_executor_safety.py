@@ -143,3 +143,13 @@ def test_a_worker_that_died_while_idle_is_replaced(database):
         assert pool.run([_task(database, "SELECT 50"), _task(database, "SELECT 1")])[0]["exec_match"] == 1
     finally:
         pool.close()
+
+
+def test_a_pair_that_breaks_the_scorer_is_that_pairs_error_and_the_worker_goes_on(database):
+    pool = WorkerPool(n_workers=1)
+    try:
+        broken, fine = pool.run([_task(database, None), _task(database, "SELECT 50")])  # no prediction text at all
+    finally:
+        pool.close()
+    assert broken["exec_match"] == 0 and broken["error"].startswith("scoring failed: ")
+    assert fine["exec_match"] == 1 and fine["error"] is None

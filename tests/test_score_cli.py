@@ -54,3 +54,37 @@ def test_missing_spider_dir_names_both_ways_to_give_it(tmp_path, monkeypatch, ca
     monkeypatch.delenv("SPIDER_DIR", raising=False)
     assert main(["--predictions", str(tmp_path / "p.jsonl"), "--output", str(tmp_path / "o.jsonl")]) == 2
     assert "SPIDER_DIR" in capsys.readouterr().err
+
+
+def test_a_prediction_with_a_nul_character_is_that_records_error_and_the_run_completes(sample_spider, tmp_path):
+    """A NUL once ended the whole run (sqlite3.complete_statement raises on it) and lost every other record."""
+    dev = json.loads((sample_spider / "dev.json").read_text())[:3]
+    records = [{"db_id": q["db_id"], "gold": q["query"], "prediction": q["query"]} for q in dev]
+    records[0]["prediction"] = "SELECT name\x00 FROM airports; SELECT 1"
+    records[1]["gold"] = records[1]["gold"] + "\x00"
+    out = tmp_path / "scored.jsonl"
+    assert main(["--spider-dir", str(sample_spider), "--predictions", str(_write(tmp_path / "p.jsonl", records)),
+                 "--output", str(out)]) == 0
+    scored = _read(out)
+    assert len(scored) == 3
+    assert scored[0]["exec_match"] == 0 and "null character" in scored[0]["error"]
+    assert scored[1]["exec_match"] == 0 and "null character" in scored[1]["gold_error"]
+    assert scored[2]["exec_match"] == 1 and scored[2]["error"] is None
+
+
+def test_the_cli_and_the_task_clean_the_same_generations_the_same_way(sample_spider, tmp_path):
+    """One cleanup for both: the task's cut at its text stops ("\\n\\n\\n", "###") included."""
+    from tradeoff_tasks import task_support
+
+    dev = json.loads((sample_spider / "dev.json").read_text())[:1]
+    raw = ["SELECT name FROM singer\n\n### Question\nHow many?", "```sql\nSELECT 1;\n```\nThis query ...",
+           "SQL: SELECT count(*) FROM airports\n\n\nSELECT 2", "I cannot answer that.", "SELECT 'a\x00b'"]
+    records = [{"db_id": dev[0]["db_id"], "gold": dev[0]["query"], "prediction": text} for text in raw]
+    out = tmp_path / "scored.jsonl"
+    assert main(["--spider-dir", str(sample_spider), "--predictions", str(_write(tmp_path / "p.jsonl", records)),
+                 "--output", str(out)]) == 0
+    docs = [dict(row, keep_distinct=False, timeout=5.0, max_rows=10_000) for row in
+            task_support.build_rows(sample_spider, "dev")[:1]] * len(raw)
+    from_task = task_support.clean_and_score([[text] for text in raw], docs)
+    assert [r["prediction_sql"] for r in _read(out)] == [resps[0] for resps in from_task]
+    assert from_task[0] == ["SELECT name FROM singer"]

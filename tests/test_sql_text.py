@@ -12,6 +12,11 @@ def test_first_statement_ignores_semicolons_in_strings_and_comments():
     assert first_statement("SELECT 1") == "SELECT 1"
 
 
+def test_first_statement_keeps_a_nul_character_for_the_executor_to_refuse():
+    assert first_statement("SELECT 'a;\x00b' FROM t; SELECT 2") == "SELECT 'a;\x00b' FROM t"
+    assert first_statement("SELECT\x00 1") == "SELECT\x00 1"
+
+
 def test_remove_distinct_keeps_quoted_text_and_identifiers():
     assert remove_distinct("SELECT DISTINCT name FROM t") == "SELECT  name FROM t"
     assert remove_distinct("SELECT count(distinct x) FROM t") == "SELECT count( x) FROM t"

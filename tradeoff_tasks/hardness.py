@@ -18,7 +18,7 @@ def hardness_or_unknown(sql: str) -> str:
 
         try:
             level = hardness(sql)
-        except ValueError:
+        except Exception:  # unparsable (ValueError), or too deeply nested for the parser: never ends a run
             level = "unknown"
         shared_cache().put_hardness(key, level)
     return level

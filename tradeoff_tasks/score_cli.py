@@ -3,8 +3,9 @@
     spider-exec-score --spider-dir DIR --predictions IN.jsonl --output OUT.jsonl [--keep-distinct] [--timeout S]
 
 Each input line needs db_id, gold and prediction; other fields pass through. Each output line adds
-exec_match (0/1), error (null or a short reason) and hardness, or skipped (with the reason) when the
-question's database is missing. Predictions go through the same cleanup as in the lm-eval task.
+prediction_sql (the prediction after the lm-eval task's own cleanup: cut at its text stops, first statement),
+exec_match (0/1), error (null or a short reason), gold_error and hardness, or skipped (with the reason) when the
+question's database is missing. Whatever goes wrong with one record becomes that record's error.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .hardness import LEVELS, hardness_or_unknown
 from .pool import WorkerPool
 from .spider_data import SpiderDataError, database_path, resolve_spider_dir
 
-from .sql_text import clean_model_output
+from .sql_text import clean_generation
 from .executor import Limits
 
 REQUIRED_FIELDS = ("db_id", "gold", "prediction")  # no lm-eval / datasets import here: start-up is part of the cost
@@ -49,7 +50,8 @@ def read_predictions(path: Path) -> list[dict]:
 
 def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, timeout: float,
                   workers: int | None = None) -> list[dict]:
-    out = [dict(r, hardness=hardness_or_unknown(r["gold"])) for r in records]
+    out = [dict(r, hardness=hardness_or_unknown(r["gold"]), prediction_sql=clean_generation(r["prediction"]))
+           for r in records]
     runnable = []
     for record in out:
         db = database_path(spider_dir, record["db_id"])
@@ -59,7 +61,7 @@ def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, ti
             record["skipped"] = f"database missing: {db}"
     tasks = [
         {"db": str(database_path(spider_dir, r["db_id"]).resolve()), "gold": r["gold"],
-         "prediction": clean_model_output(r["prediction"]), "keep_distinct": keep_distinct,
+         "prediction": r["prediction_sql"], "keep_distinct": keep_distinct,
          "timeout": timeout, "max_rows": Limits.max_rows}
         for r in runnable
     ]

@@ -25,10 +25,10 @@ def first_statement(sql: str) -> str:
     Uses SQLite's own tokenizer (sqlite3.complete_statement) so that a ';' inside a string literal or a
     comment does not split the statement.
     """
-    for match in re.finditer(";", sql):
-        head = sql[: match.end()]
-        if sqlite3.complete_statement(head):
-            return head[:-1].strip()
+    probe = sql.replace("\0", " ")  # complete_statement refuses a NUL; no SQL token contains one
+    for match in re.finditer(";", probe):
+        if sqlite3.complete_statement(probe[: match.end()]):
+            return sql[: match.end() - 1].strip()
     return sql.strip()
 
 
@@ -68,3 +68,19 @@ def clean_model_output(text: str) -> str:
     if start:
         text = text[start.start():]
     return first_statement(text).strip()
+
+
+# spider_exec stops generation only at ";" (lm-eval checks every stop string at every decode step, which is
+# costly); the text after these is cut afterwards instead, in turn, as lm-eval's own post-processing cuts it.
+TEXT_STOPS = ("\n\n\n", "###")
+
+
+def cut_at_text_stops(text: str) -> str:
+    for stop in TEXT_STOPS:
+        text = text.split(stop)[0]
+    return text
+
+
+def clean_generation(text: str) -> str:
+    """A raw generation as it is scored, by the spider_exec task and by spider-exec-score alike."""
+    return clean_model_output(cut_at_text_stops(text))

@@ -15,7 +15,7 @@ from .executor import Limits
 from .hardness import LEVELS
 from .pool import score_tasks
 from .spider_data import build_rows
-from .sql_text import clean_model_output
+from .sql_text import clean_generation
 
 _scores: dict[tuple, dict] = {}
 
@@ -66,20 +66,8 @@ def _key(task: dict) -> tuple:
     return tuple(sorted(task.items()))
 
 
-# Stop strings cut after generation rather than by lm-eval at every decode step (spider_exec.yaml keeps only
-# ";" there, for an early end of batches of base models that never emit EOS). Cutting at each in turn is what
-# lm-eval's own post-processing does, so the predictions are those of the task's version 1.0.
-TEXT_STOPS = ("\n\n\n", "###")
-
-
-def cut_at_text_stops(text: str) -> str:
-    for stop in TEXT_STOPS:
-        text = text.split(stop)[0]
-    return text
-
-
 def clean_and_score(resps: list[list[str]], docs: list[dict]) -> list[list[str]]:
-    cleaned = [[clean_model_output(cut_at_text_stops(r)) for r in doc_resps] for doc_resps in resps]
+    cleaned = [[clean_generation(r) for r in doc_resps] for doc_resps in resps]
     tasks = {_key(t): t for doc, preds in zip(docs, cleaned) for t in (_task(doc, p) for p in preds)}
     todo = [t for key, t in tasks.items() if key not in _scores]
     for task, score in zip(todo, score_tasks(todo)):
