@@ -1,7 +1,7 @@
 """How many tokens the largest padding-free batch of an epoch holds: what peak training memory scales with.
 
     python benchmarks/batch_tokens.py --tokenizer runs/base-models/<converted SmolLM2> \
-        --spider_dir ../shared/data/spider --batch_size 16 --sample 320
+        --spider_dir data/spider --batch_size 16 --sample 320
 
 Without activation recomputation, peak memory grows with the tokens of the largest micro-batch. A benchmark
 times a sample; this prints the largest batch's tokens over many random orders, for the sample and for the

@@ -1,6 +1,6 @@
 """Benchmark: `spider-exec-score` as a whole process vs. the sequential read-write baseline, on Spider dev.
 
-    python benchmarks/bench_scorer.py --spider-dir ../shared/data/spider [--repeats 5]
+    python benchmarks/bench_scorer.py --spider-dir data/spider [--repeats 5]
 
 Two prediction sets over all dev questions: predictions = gold, and deterministic perturbations of the gold
 query (wrong LIMIT, flipped ORDER BY, an empty WHERE, a projection swapped for count(*), a syntax error).

@@ -1,4 +1,4 @@
-"""Training throughput of a config against stock trl SFTTrainer settings: same model, data and lease.
+"""Training throughput of a config against stock trl SFTTrainer settings: same model, data and machine.
 
     python benchmarks/bench_trainer.py --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
         --spider_dir /tmp/data/spider --examples 800 --json results/bench-trainer-8b.json

@@ -16,7 +16,9 @@ os.environ["TRADEOFF_CACHE_DIR"] = tempfile.mkdtemp(prefix="tradeoff-cache-")  #
 import pytest  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# Real data for the real-data tests (data/spider, data/mmlu, models/smollm2-135m-instruct); they skip without it.
+SHARED = Path(os.environ.get("TRADEOFF_TEST_DATA", ROOT.parent / "shared"))
+ABSENT = "set TRADEOFF_TEST_DATA to a folder holding it"
 REAL_SPIDER = SHARED / "data" / "spider"
 TASKS_DIR = ROOT / "tradeoff_tasks"
 TINY_CONFIG_PATH = ROOT / "harness_configs" / "sft_tiny_cpu.yaml"
@@ -32,7 +34,7 @@ def sample_spider(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def real_spider() -> Path:
     if not (REAL_SPIDER / "dev.json").is_file():
-        pytest.skip(f"real Spider data not found at {REAL_SPIDER} (../shared is absent)")
+        pytest.skip(f"real Spider data not found at {REAL_SPIDER} ({ABSENT})")
     return REAL_SPIDER
 
 

@@ -48,11 +48,11 @@ def test_five_shot_takes_the_first_dev_questions_of_the_subject(synthetic_mmlu, 
 
 
 def test_real_mmlu_converts_completely_and_scores_as_counted(tmp_path):
-    from tests.conftest import SHARED
+    from tests.conftest import ABSENT, SHARED
 
     source = SHARED / "data" / "mmlu"
     if not (source / "data" / "test").is_dir():
-        pytest.skip(f"real MMLU not found at {source} (../shared is absent)")
+        pytest.skip(f"real MMLU not found at {source} ({ABSENT})")
     summary = prepare_mmlu(source, tmp_path / "data", tmp_path / "tasks")
     assert summary["rows"] == {"test": 14042, "validation": 1531, "dev": 285} and summary["subjects"] == 57
     results, _ = _evaluate(tmp_path / "tasks", limit=3)

@@ -1,8 +1,8 @@
-"""The real SmolLM2-135M-Instruct GGUF from ../shared: QLoRA on real Spider (CPU, a few steps), then lm-eval."""
+"""The real SmolLM2-135M-Instruct GGUF (TRADEOFF_TEST_DATA): QLoRA on real Spider (CPU, a few steps), then lm-eval."""
 
 import pytest
 
-from tests.conftest import SHARED
+from tests.conftest import ABSENT, SHARED
 from tests.lm_eval_cli import run_spider_exec
 from tests.training_runs import meta, run_sft
 from training.model import gguf_as_hf_folder, gguf_hf_folder
@@ -14,7 +14,7 @@ GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 @pytest.fixture(scope="module")
 def smollm2():
     if not (MODEL_DIR / GGUF).is_file():
-        pytest.skip(f"SmolLM2 GGUF not found at {MODEL_DIR / GGUF} (../shared is absent)")
+        pytest.skip(f"SmolLM2 GGUF not found at {MODEL_DIR / GGUF} ({ABSENT})")
     return MODEL_DIR
 
 

@@ -91,3 +91,12 @@ def test_needs_that_nothing_provides_are_reported():
     rec = Recorder()
     with pytest.raises(StepFailed, match="never became ready: eval-x"):
         run_steps([rec.step("a"), rec.step("eval-x", ["missing"])], jobs=2)
+
+
+def test_no_step_starts_after_the_deadline():
+    from tradeoff.scheduler import DeadlinePassed
+
+    rec = Recorder()
+    with pytest.raises(DeadlinePassed, match="time limit reached before 5 step"):
+        run_steps(study_steps(rec, seconds=0.2), jobs=1, deadline=time.time() + 0.1)
+    assert list(rec.intervals) == ["prepare"]  # it had started before the deadline and was let finish

@@ -47,13 +47,14 @@ def _steps(results):
 
 
 def _scores(results, tag, suite):
-    rows = []
-    for path in (results / "eval" / tag / suite).glob("samples_*.jsonl.gz"):
-        with gzip.open(path, "rt") as f:
-            rows += [json.loads(line) for line in f]
-    key = "exec_match" if suite == "spider_exec" else "acc"
-    ordered = sorted(rows, key=lambda r: (r["doc"].get("index", 0), r["doc"].get("subject", ""), r["doc_id"]))
-    return np.array([r[key] for r in ordered], dtype=float)
+    """Each question's score, read straight from the files (not through the report's own reader)."""
+    name = "samples_spider_exec.jsonl.gz" if suite == "spider_exec" else "questions.jsonl.gz"
+    with gzip.open(results / "eval" / tag / suite / name, "rt") as f:
+        rows = [json.loads(line) for line in f]
+    if suite == "spider_exec":
+        return np.array([r["exec_match"] for r in sorted(rows, key=lambda r: r["doc"]["index"])], dtype=float)
+    assert all(r["acc"] == float(r["prediction"] == r["target"]) for r in rows)
+    return np.array([r["acc"] for r in sorted(rows, key=lambda r: (r["task"], r["doc_id"]))], dtype=float)
 
 
 def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(study_file, tmp_path):
@@ -159,3 +160,40 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
     assert not {"train-lr-0.001", "eval-lr-0.001-spider_exec"} & done()
     (eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").unlink()  # a folder from before the stamp
     assert "eval-base-spider_exec" not in done()
+
+
+def test_set_overrides_keys_of_the_file_and_refuses_what_the_file_would(tmp_path):
+    from tradeoff.study import StudyConfigError, load_study
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\nbase_model: hub/model\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: data/spider\n")
+    study = load_study(path, ["base_model=/models/m", "learning_rates=[2e-4, 1e-4]", "eval.batch_size=32",
+                              "gguf_file=m.gguf", "mmlu_source=null"])
+    assert (study.base_model, study.learning_rates, study.eval.batch_size) == ("/models/m", [1e-4, 2e-4], 32)
+    assert study.gguf_file == "m.gguf" and study.mmlu_source is None and study.spider_dir == "data/spider"
+    assert study.config()["base_model"] == "/models/m" and "overrides" not in study.config()
+    with pytest.raises(StudyConfigError, match="--set spider_dir: expected KEY=VALUE"):
+        load_study(path, ["spider_dir"])
+    with pytest.raises(StudyConfigError, match="unknown key\\(s\\) lr"):
+        load_study(path, ["lr=3"])
+    with pytest.raises(StudyConfigError, match="eval: unknown key\\(s\\) batch"):
+        load_study(path, ["eval.batch=3"])
+
+
+@pytest.mark.slow
+def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_file, tmp_path):
+    archive = tmp_path / "pieces" / "results.tar.gz"
+    archive.parent.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file), "--time-limit", "4",
+                           "--set", "training_args={max_steps: 400, save_steps: 1000}", "--archive", str(archive)],
+                          cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3, proc.stderr[-2000:]
+    assert "stopped at the time limit" in proc.stderr and "run the same command again to resume" in proc.stderr
+    results = tmp_path / "results"
+    assert not (results / "report.md").exists() and not (tmp_path / "runs" / "adapters" / "lr-0.001" / "training_meta.json").exists()
+    assert [s["rc"] for s in _steps(results)][-1] != 0  # the stopped training is in the command log
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        assert "results/study.yaml" in tar.getnames()
+    assert yaml.safe_load((results / "study.yaml").read_text())["training_args"]["max_steps"] == 400  # as run

@@ -1,7 +1,8 @@
 """The `tradeoff` command: prepare-mmlu, sweep, report.
 
-    tradeoff prepare-mmlu ../shared/data/mmlu          # once, for offline `lm_eval --tasks mmlu`
-    tradeoff sweep harness_configs/study_smollm2_spider.yaml
+    tradeoff prepare-mmlu data/mmlu                    # once, for offline `lm_eval --tasks mmlu`
+    tradeoff sweep harness_configs/study_smollm2_spider.yaml --set spider_dir=/data/spider
+    tradeoff sweep STUDY --time-limit 560 --archive results.tar.gz   # a time-boxed piece; run again to resume
     tradeoff report results/smollm2-135m-spider
 """
 
@@ -22,18 +23,31 @@ def _prepare(args) -> int:
 
 
 def _sweep(args) -> int:
+    import shutil
+    import time
+
     from tradeoff.report import write_report
     from tradeoff.study import load_study
-    from tradeoff.sweep import run_sweep
+    from tradeoff.sweep import TimeLimitReached, run_sweep
 
-    study = load_study(args.study)
+    study = load_study(args.study, args.set)
     if args.jobs is not None:
         study.jobs = args.jobs
-    ran = run_sweep(study)
-    print(f"ran {len(ran)} step(s){': ' + ', '.join(ran) if ran else ' (everything was already done)'}")
-    report = write_report(study.results)
-    print(f"report: {report}")
-    return 0
+    if args.time_limit is not None:
+        study.deadline = time.time() + args.time_limit
+    try:
+        ran = run_sweep(study)
+        print(f"ran {len(ran)} step(s){': ' + ', '.join(ran) if ran else ' (everything was already done)'}")
+        print(f"report: {write_report(study.results)}")
+        return 0
+    except TimeLimitReached as e:
+        print(f"tradeoff: {e}; run the same command again to resume", file=sys.stderr)
+        return 3
+    finally:
+        if args.archive:  # the results folder as one file, finished or not (to carry it off a machine)
+            name = str(args.archive).removesuffix(".tar.gz")
+            archive = shutil.make_archive(name, "gztar", study.results.parent, study.results.name)
+            print(f"archive: {archive}")
 
 
 def _report(args) -> int:
@@ -61,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("study", help="study config, e.g. harness_configs/study_smollm2_spider.yaml")
     sweep.add_argument("--jobs", type=_positive_int, metavar="N",
                        help="steps at once, overriding the study's `jobs` (1 = one after another)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a key of the study (VALUE read as YAML; eval.KEY for eval settings), "
+                            "e.g. --set base_model=/models/smollm2 --set eval.batch_size=32; repeatable")
+    sweep.add_argument("--time-limit", type=_positive_int, metavar="SECONDS",
+                       help="stop cleanly after SECONDS (running steps are stopped; exit status 3); the next "
+                            "run resumes")
+    sweep.add_argument("--archive", type=Path, metavar="FILE.tar.gz",
+                       help="pack the results folder into this archive when the sweep ends or stops")
     sweep.set_defaults(func=_sweep)
     report = sub.add_parser("report", help="(re)write report.md, tables and plots of a results folder")
     report.add_argument("results_dir")

@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from tradeoff.plots import metrics_vs_lr_plot, pareto_front, tradeoff_plot
+from tradeoff.layout import MMLU_CATEGORIES, tag_lr
 from tradeoff.report_table import SPIDER_GROUPS, compute_rows, study_tags
-from tradeoff.samples import MMLU_CATEGORIES
 from training.run_state import write_json_atomically
 
 
@@ -113,7 +113,7 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
                  for c in MMLU_CATEGORIES]
         out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
     out += ["", "## MMLU subjects that lost the most", ""]
-    for tag in sorted({s["model"] for s in subjects}, key=lambda t: float(t.removeprefix("lr-"))):
+    for tag in sorted({s["model"] for s in subjects}, key=tag_lr):
         worst = sorted((s for s in subjects if s["model"] == tag and s["delta"] < 0), key=lambda s: s["delta"])[:5]
         out.append(f"- {tag}: " + ("; ".join(f"{s['subject'].removeprefix('mmlu_')} {_pp(s['delta'])} pp (n={s['n']})"
                                               for s in worst) or "no subject lost accuracy"))

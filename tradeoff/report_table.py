@@ -9,11 +9,13 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from tradeoff.samples import MMLU_CATEGORIES, Scores, load_suite
+from tradeoff import layout
+from tradeoff.layout import MMLU_CATEGORIES
+from tradeoff.samples import Scores, load_suite
+from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
 from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
 
 log = logging.getLogger(__name__)
-SPIDER_GROUPS = ("easy", "medium", "hard", "extra")
 
 
 def _align(model: Scores, base: Scores) -> tuple[Scores, Scores]:
@@ -48,10 +50,10 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     tags of the study's models that are not finished yet (the report names them rather than dropping them)."""
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
     rates = sorted(float(lr) for lr in study["learning_rates"])
-    tags = [("base", None)] + [(f"lr-{lr:g}", lr) for lr in rates]
+    tags = [(layout.BASE, None)] + [(layout.lr_tag(lr), lr) for lr in rates]
     done = [(t, lr) for t, lr in tags
-            if all((results_dir / "eval" / t / s / "results.json").is_file() for s in ("spider_exec", "mmlu"))]
-    if not done or done[0][0] != "base":
+            if all((layout.eval_dir(results_dir, t, s) / layout.RESULTS_FILE).is_file() for s in layout.SUITES)]
+    if not done or done[0][0] != layout.BASE:
         raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
     return done, [t for t, _ in tags if (t, _) not in done]
 
@@ -59,7 +61,7 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
 def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
     """One row per finished model (base first) and one row per (model, MMLU subject) with its change."""
     tags, _ = study_tags(results_dir)
-    base = {s: load_suite(results_dir, "base", s) for s in ("spider_exec", "mmlu")}
+    base = {s: load_suite(results_dir, layout.BASE, s) for s in layout.SUITES}
     rows, subject_rows = [], []
     for tag, lr in tags:
         spider, spider_base = _align(load_suite(results_dir, tag, "spider_exec"), base["spider_exec"])
@@ -73,7 +75,7 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
         for category in MMLU_CATEGORIES:
             mask = mmlu.groups[category]
             row |= _metric(f"{category}_acc", mmlu.correct[mask], mmlu_base.correct[mask], False)
-        meta_path = results_dir / "training" / f"{tag}.json"
+        meta_path = layout.training_record(results_dir, tag)
         if meta_path.is_file():
             meta = json.loads(meta_path.read_text())
             losses = [e["loss"] for e in meta.get("loss_history", []) if "loss" in e]
@@ -81,7 +83,7 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
                     "final_train_loss": losses[-1] if losses else None}
         rows.append(row)
         for group, mask in mmlu.groups.items():
-            if group.startswith("subject:") and tag != "base":
+            if group.startswith("subject:") and tag != layout.BASE:
                 subject_rows.append({"model": tag, "learning_rate": lr, "subject": group.removeprefix("subject:"),
                                      "n": int(mask.sum()), "acc": float(mmlu.correct[mask].mean()),
                                      "base_acc": float(mmlu_base.correct[mask].mean()),

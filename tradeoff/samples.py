@@ -1,7 +1,10 @@
-"""Per-question scores from the evaluation folders the sweep wrote (lm-eval results + per-sample logs).
+"""Per-question scores from the evaluation folders the sweep wrote (tradeoff/layout.py): spider_exec's lm-eval
+per-sample log, and MMLU's one-line-per-question file, which this module also writes.
 
-results/<study>/eval/<tag>/spider_exec/{results.json, samples_spider_exec.jsonl.gz}
-results/<study>/eval/<tag>/mmlu/{results.json, samples_mmlu_<subject>.jsonl.gz ...}
+The MMLU file keeps what the report and the answer-letter diagnostics need from lm-eval's 57 per-subject
+logs, at a tenth of their size: task, doc_id, subject, target (0-3), the four log-likelihoods, prediction (the
+argmax, the first on ties, as lm-eval scores it) and acc. The full logs come back by re-running the lm_eval
+command recorded in commands.jsonl.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-MMLU_CATEGORIES = ("mmlu_stem", "mmlu_humanities", "mmlu_social_sciences", "mmlu_other")
+from tradeoff import layout
+from tradeoff_tasks.hardness import LEVELS
 
 
 @dataclass
@@ -25,37 +29,50 @@ class Scores:
     groups: dict[str, np.ndarray]  # group name -> boolean mask over keys
 
 
-def _read_samples(path: Path) -> list[dict]:
+def _read_jsonl(path: Path) -> list[dict]:
     opener = gzip.open if path.suffix == ".gz" else open
     with opener(path, "rt", encoding="utf-8") as f:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def mmlu_question(task: str, sample: dict) -> dict:
+    """One MMLU question from lm-eval's per-sample log line."""
+    loglikelihoods = [float(resp[0]) for resp in sample["filtered_resps"]]
+    return {"task": task, "doc_id": sample["doc_id"], "subject": sample["doc"]["subject"],
+            "target": int(sample["target"]), "loglikelihoods": loglikelihoods,
+            "prediction": int(np.argmax(loglikelihoods)), "acc": sample["acc"]}
+
+
+def write_mmlu_questions(logs: dict[str, Path], out: Path) -> int:
+    """Write {task: per-sample log} as one gzipped line per question, ordered by task and doc_id."""
+    rows = [mmlu_question(task, sample) for task in sorted(logs) for sample in _read_jsonl(logs[task])]
+    rows.sort(key=lambda r: (r["task"], r["doc_id"]))
+    with gzip.open(out, "wt", encoding="utf-8") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+    return len(rows)
+
+
 def spider_scores(folder: Path) -> Scores:
-    rows = sorted(_read_samples(folder / "samples_spider_exec.jsonl.gz"), key=lambda r: r["doc"]["index"])
+    rows = sorted(_read_jsonl(folder / layout.SPIDER_SAMPLES_FILE), key=lambda r: r["doc"]["index"])
     keys = [(r["doc"]["index"],) for r in rows]
     hardness = np.array([r["doc"]["hardness"] for r in rows])
-    groups = {level: hardness == level for level in ("easy", "medium", "hard", "extra")}
+    groups = {level: hardness == level for level in LEVELS}
     return Scores(keys, np.array([r["exec_match"] for r in rows], dtype=float), groups)
 
 
 def mmlu_scores(folder: Path) -> Scores:
-    results = json.loads((folder / "results.json").read_text())
-    category_of = {task: group for group in MMLU_CATEGORIES for task in results["group_subtasks"].get(group, [])}
-    keys, correct, categories = [], [], []
-    for path in sorted(folder.glob("samples_mmlu_*.jsonl.gz")):
-        task = path.name.removeprefix("samples_").removesuffix(".jsonl.gz")
-        for row in sorted(_read_samples(path), key=lambda r: r["doc_id"]):
-            keys.append((task, row["doc_id"]))
-            correct.append(row["acc"])
-            categories.append(category_of.get(task, "unknown"))
-    categories = np.array(categories)
-    subjects = np.array([k[0] for k in keys])
-    groups = {c: categories == c for c in MMLU_CATEGORIES}
+    results = json.loads((folder / layout.RESULTS_FILE).read_text())
+    category_of = {task: group for group in layout.MMLU_CATEGORIES
+                   for task in results["group_subtasks"].get(group, [])}
+    rows = _read_jsonl(folder / layout.MMLU_QUESTIONS_FILE)
+    keys = [(r["task"], r["doc_id"]) for r in rows]
+    categories = np.array([category_of.get(r["task"], "unknown") for r in rows])
+    subjects = np.array([r["task"] for r in rows])
+    groups = {c: categories == c for c in layout.MMLU_CATEGORIES}
     groups |= {f"subject:{s}": subjects == s for s in sorted(set(subjects))}
-    return Scores(keys, np.array(correct, dtype=float), groups)
+    return Scores(keys, np.array([r["acc"] for r in rows], dtype=float), groups)
 
 
 def load_suite(results_dir: Path, tag: str, suite: str) -> Scores:
-    folder = results_dir / "eval" / tag / suite
+    folder = layout.eval_dir(results_dir, tag, suite)
     return spider_scores(folder) if suite == "spider_exec" else mmlu_scores(folder)

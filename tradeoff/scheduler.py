@@ -8,6 +8,7 @@ as what they need has finished; trainings have their own limit because they need
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Callable
@@ -26,16 +27,21 @@ class StepFailed(RuntimeError):
     """A step raised; the steps still running were let finish (their results are complete and kept)."""
 
 
+class DeadlinePassed(StepFailed):
+    """The deadline came with steps not yet started."""
+
+
 def slot_environment(slot: int, gpus: list[int] | None) -> dict[str, str]:
     return {"CUDA_VISIBLE_DEVICES": str(gpus[slot % len(gpus)])} if gpus else {}
 
 
 def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: list[int] | None = None,
               on_start: Callable[[Step, dict], None] = lambda step, env: None,
-              on_finish: Callable[[Step], None] = lambda step: None) -> list[str]:
+              on_finish: Callable[[Step], None] = lambda step: None, deadline: float | None = None) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran, in the order they finished.
 
-    On a failure no new step starts; the running ones finish, then the first error is raised again.
+    On a failure no new step starts; the running ones finish, then the first error is raised again. After the
+    deadline (a time.time() value) no new step starts either (stopping the running ones is theirs to do).
     """
     finished = {step.name for step in steps if step.done()}
     pending = [step for step in steps if step.name not in finished]
@@ -50,7 +56,8 @@ def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: li
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while running or (pending and failure is None):
-            for step in list(pending) if failure is None else []:  # after a failure, nothing new starts
+            late = deadline is not None and time.time() >= deadline
+            for step in list(pending) if failure is None and not late else []:  # nothing new after a failure
                 if free_slots and startable(step):
                     slot = free_slots.pop(0)
                     env = slot_environment(slot, gpus)
@@ -70,6 +77,9 @@ def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: li
                 on_finish(step)
     if failure is not None:
         raise failure
+    if pending and deadline is not None and time.time() >= deadline:
+        raise DeadlinePassed(f"time limit reached before {len(pending)} step(s) started: "
+                             f"{', '.join(s.name for s in pending)}")
     if pending:
         raise StepFailed(f"steps never became ready: {', '.join(s.name for s in pending)}")
     return ran

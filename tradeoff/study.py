@@ -5,10 +5,12 @@ Paths are relative to the directory the command runs in. See harness_configs/stu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
+
+from tradeoff.layout import BASE, lr_tag
 
 
 class StudyConfigError(ValueError):
@@ -50,6 +52,8 @@ class Study:
     training_jobs: int = 1  # trainings at once (they need the most memory); raise it with one GPU per job
     gpus: list[int] | None = None  # pin running steps to these GPUs in turn (CUDA_VISIBLE_DEVICES); null = share
     source: str = ""  # the config file, filled in by load_study
+    overrides: list[str] = field(default_factory=list)  # the --set KEY=VALUE it was loaded with
+    deadline: float | None = None  # time.time() after which the sweep stops cleanly (--time-limit)
 
     @property
     def results(self) -> Path:
@@ -59,28 +63,53 @@ class Study:
     def runs(self) -> Path:
         return Path(self.runs_dir or f"runs/{self.name}")
 
+    def config(self) -> dict:
+        """The study as run (the file with its --set overrides applied), as a study config file holds it."""
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in RUNTIME_FIELDS}
+        data["eval"] = asdict(self.eval)
+        return data
+
     def model_tags(self) -> list[str]:
-        return ["base"] + [lr_tag(lr) for lr in self.learning_rates]
+        return [BASE] + [lr_tag(lr) for lr in self.learning_rates]
 
 
-def lr_tag(lr: float) -> str:
-    return f"lr-{lr:g}"
+RUNTIME_FIELDS = {"source", "overrides", "deadline"}  # set by the command, not by the config file
 
 
 def _check_keys(data: dict, cls, where: str) -> None:
-    known = {f.name for f in fields(cls)} - {"source"}
+    known = {f.name for f in fields(cls)} - RUNTIME_FIELDS
     unknown = sorted(set(data) - known)
     if unknown:
         raise StudyConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
 
 
-def load_study(path: str | Path) -> Study:
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """`--set KEY=VALUE` on top of the file: VALUE is read as YAML (numbers, lists, null), `eval.KEY` reaches
+    the eval settings. Unknown keys are refused by the same check as the file's own."""
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise StudyConfigError(f"--set {item}: expected KEY=VALUE, e.g. --set spider_dir=/data/spider")
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError:
+            raise StudyConfigError(f"--set {item}: the value is not valid YAML") from None
+        target, name = data, key.strip()
+        if name.startswith("eval."):
+            target, name = data.setdefault("eval", {}) or {}, name.removeprefix("eval.")
+            data["eval"] = target
+        target[name] = parsed
+    return data
+
+
+def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     path = Path(path)
     if not path.is_file():
         raise StudyConfigError(f"{path}: study config not found")
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
         raise StudyConfigError(f"{path}: a study config is a YAML mapping")
+    data = apply_overrides(data, list(overrides or []))
     _check_keys(data, Study, str(path))
     eval_data = data.pop("eval", None) or {}
     _check_keys(eval_data, EvalSettings, f"{path}: eval")
@@ -94,7 +123,7 @@ def load_study(path: str | Path) -> Study:
     if not rates or len(set(rates)) != len(rates) or min(rates) <= 0:
         raise StudyConfigError(f"{path}: learning_rates must be distinct positive numbers")
     data["learning_rates"] = sorted(rates)
-    study = Study(**data, eval=EvalSettings(**eval_data), source=str(path))
+    study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
     for key in ("jobs", "training_jobs"):
         if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:
             raise StudyConfigError(f"{path}: {key} must be a whole number >= 1")

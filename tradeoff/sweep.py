@@ -18,6 +18,7 @@ import json
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -25,11 +26,15 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+import yaml
 from tqdm import tqdm
 
 from tradeoff.mmlu_local import prepare_mmlu
-from tradeoff.scheduler import Step, StepFailed, run_steps
-from tradeoff.study import Study, lr_tag
+from tradeoff.samples import write_mmlu_questions
+from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
+from tradeoff import layout
+from tradeoff.layout import lr_tag
+from tradeoff.study import Study
 from training.run_state import hardware, library_versions, write_json_atomically
 
 SFT_SCRIPT = Path(__file__).resolve().parent.parent / "training" / "sft.py"
@@ -37,6 +42,10 @@ SFT_SCRIPT = Path(__file__).resolve().parent.parent / "training" / "sft.py"
 
 class SweepError(RuntimeError):
     """A step failed; the message names the step and its log."""
+
+
+class TimeLimitReached(SweepError):
+    """The sweep's --time-limit came: running steps were stopped, the next run resumes."""
 
 
 _COMMANDS_LOG_LOCK = threading.Lock()  # steps may finish at once when the study runs several in parallel
@@ -50,15 +59,40 @@ def _run_logged(study: Study, step: str, command: list[str], env: dict[str, str]
     with log_path.open("w") as log:
         log.write("".join(f"{k}={v} " for k, v in env.items()) + f"$ {shlex.join(command)}\n")
         log.flush()
-        rc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}).returncode
+        # its own process group, so that at the time limit the step stops with every process it started
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env},
+                                start_new_session=True)
+        rc = _wait(proc, study.deadline)
     entry = {"step": step, "command": shlex.join(command), "env": env, "rc": rc,
              "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
              "wall_s": round(time.time() - started, 1), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     with _COMMANDS_LOG_LOCK, (study.results / "commands.jsonl").open("a") as f:
         f.write(json.dumps(entry) + "\n")
+    if rc is None:
+        raise TimeLimitReached(f"step {step} stopped at the time limit; log: {log_path}")
     if rc != 0:
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-5:])
         raise SweepError(f"step {step} failed (exit {rc}); log: {log_path}\n{tail}")
+
+
+def _wait(proc: subprocess.Popen, deadline: float | None, grace_s: float = 20.0) -> int | None:
+    """The exit status, or None when the deadline came first: then the process group gets SIGTERM (a trainer
+    may still finish writing a checkpoint) and, after grace_s, SIGKILL."""
+    try:
+        return proc.wait(timeout=None if deadline is None else max(deadline - time.time(), 0))
+    except subprocess.TimeoutExpired:
+        pass
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    return None
 
 
 def launcher_command(launcher: list[str]) -> list[str]:
@@ -95,8 +129,9 @@ def _record_training(study: Study, lr: float) -> None:
     at the end of every sweep, so trainings from an earlier run reach a results folder that was since replaced."""
     meta = adapter_dir(study, lr) / "training_meta.json"
     if meta.is_file():
-        (study.results / "training").mkdir(parents=True, exist_ok=True)
-        shutil.copy(meta, study.results / "training" / f"{lr_tag(lr)}.json")
+        record = layout.training_record(study.results, lr_tag(lr))
+        record.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(meta, record)
 
 
 def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) -> None:
@@ -135,7 +170,7 @@ def _model_args(study: Study, tag: str) -> str:
         args = [f"pretrained={converted_base(study).resolve()}"]
     else:
         args = [f"pretrained={study.base_model}"]
-    if tag != "base":
+    if tag != layout.BASE:
         adapter = tag_adapter_dir(study, tag)
         check_adapter_base(adapter, study.base_model, study.gguf_file)
         args.append(f"peft={adapter}")
@@ -143,14 +178,14 @@ def _model_args(study: Study, tag: str) -> str:
 
 
 def eval_dir(study: Study, tag: str, suite: str) -> Path:
-    return study.results / "eval" / tag / suite
+    return layout.eval_dir(study.results, tag, suite)
 
 
 def _evaluated_model(study: Study, tag: str) -> str | None:
     """What an evaluation of `tag` runs on: "base", or the sha256 of the adapter's weights (a retrained adapter
     is another model at the same path); None while the adapter has not been trained."""
-    if tag == "base":
-        return "base"
+    if tag == layout.BASE:
+        return layout.BASE
     adapter = tag_adapter_dir(study, tag)
     weights = adapter / "adapter_model.safetensors"
     if not (adapter / "training_meta.json").is_file() or not weights.is_file():
@@ -167,7 +202,7 @@ def _sha256(path: str, mtime_ns: int, size: int) -> str:
 
 def _evaluation_done(study: Study, tag: str, suite: str) -> bool:
     """Its folder exists and was made from the adapter now on disk, so a retrained adapter is evaluated anew."""
-    stamp = eval_dir(study, tag, suite) / "evaluated_model.txt"
+    stamp = eval_dir(study, tag, suite) / layout.EVALUATED_MODEL_FILE
     current = _evaluated_model(study, tag)
     return current is not None and stamp.is_file() and stamp.read_text().strip() == current
 
@@ -193,13 +228,16 @@ def _evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
         command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
     evaluated = _evaluated_model(study, tag)
     _run_logged(study, f"eval-{tag}-{suite}", command, env)
-    (partial / "evaluated_model.txt").write_text(f"{evaluated}\n")
+    (partial / layout.EVALUATED_MODEL_FILE).write_text(f"{evaluated}\n")
     [results_file] = (partial / "raw").rglob("results_*.json")
-    shutil.move(str(results_file), partial / "results.json")
-    for samples in (partial / "raw").rglob("samples_*.jsonl"):
-        task = samples.name.removeprefix("samples_").rsplit("_", 1)[0]  # drop lm-eval's timestamp
-        with samples.open("rb") as src, gzip.open(partial / f"samples_{task}.jsonl.gz", "wb") as dst:
+    shutil.move(str(results_file), partial / layout.RESULTS_FILE)
+    # lm-eval names each log samples_<task>_<timestamp>.jsonl
+    logs = {path.name.removeprefix("samples_").rsplit("_", 1)[0]: path for path in (partial / "raw").rglob("samples_*.jsonl")}
+    if suite == "spider_exec":
+        with logs["spider_exec"].open("rb") as src, gzip.open(partial / layout.SPIDER_SAMPLES_FILE, "wb") as dst:
             shutil.copyfileobj(src, dst)
+    else:  # 57 per-subject logs become one line per question (what the report needs)
+        write_mmlu_questions(logs, partial / layout.MMLU_QUESTIONS_FILE)
     shutil.rmtree(partial / "raw")
     shutil.rmtree(final, ignore_errors=True)
     partial.rename(final)
@@ -228,8 +266,8 @@ def plan(study: Study) -> list[Step]:
                           lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
                           lambda env, lr=lr: _train(study, lr, env), needs=first, training=True))
     for tag in study.model_tags():
-        needs = first if tag == "base" else (*first, f"train-{tag}")
-        for suite in ("spider_exec", "mmlu"):
+        needs = first if tag == layout.BASE else (*first, f"train-{tag}")
+        for suite in layout.SUITES:
             steps.append(Step(f"eval-{tag}-{suite}", lambda t=tag, s=suite: _evaluation_done(study, t, s),
                               lambda env, t=tag, s=suite: _evaluate(study, t, s, env), needs=needs))
     return steps
@@ -238,7 +276,9 @@ def plan(study: Study) -> list[Step]:
 def run_sweep(study: Study) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran."""
     study.results.mkdir(parents=True, exist_ok=True)
-    shutil.copy(study.source, study.results / "study.yaml")
+    header = f"# {shlex.join(['tradeoff', 'sweep', study.source] + [f'--set={o}' for o in study.overrides])}\n"
+    (study.results / "study.yaml").write_text(header + "# (this file: the study as run, overrides applied)\n"
+                                              + yaml.safe_dump(study.config(), sort_keys=False))
     shutil.copy(study.training_config, study.results / "training_config.yaml")  # the config may change later
     write_json_atomically(study.results / "environment.json", {
         "libraries": library_versions(), "hardware": hardware(), "study": asdict(study),
@@ -258,7 +298,11 @@ def run_sweep(study: Study) -> list[str]:
             bar.update(1)
 
         try:
-            return run_steps(steps, study.jobs, study.training_jobs, study.gpus, on_start, on_finish)
+            return run_steps(steps, study.jobs, study.training_jobs, study.gpus, on_start, on_finish, study.deadline)
+        except TimeLimitReached:
+            raise
+        except DeadlinePassed as e:
+            raise TimeLimitReached(str(e)) from e
         except StepFailed as e:
             raise SweepError(str(e)) from e
         finally:  # trainings done in an earlier run whose results folder was since replaced

@@ -1,0 +1,41 @@
+"""Where a study's results live: the one home of the results folder's layout and its model tags.
+
+    results/<study>/
+      study.yaml, training_config.yaml, environment.json, commands.jsonl, logs/   (written by the sweep)
+      training/<tag>.json                        each adapter's training_meta.json
+      eval/<tag>/<suite>/results.json            lm-eval's results
+      eval/<tag>/<suite>/evaluated_model.txt     "base" or the sha256 of the adapter weights evaluated
+      eval/<tag>/spider_exec/samples_spider_exec.jsonl.gz   lm-eval's per-sample log
+      eval/<tag>/mmlu/questions.jsonl.gz         one line per question (samples.py writes and reads it)
+
+A tag is "base" or the learning rate as "lr-<lr:g>" (lr-0.0001, lr-2e-05).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+BASE = "base"
+SUITES = ("spider_exec", "mmlu")
+RESULTS_FILE = "results.json"
+EVALUATED_MODEL_FILE = "evaluated_model.txt"
+SPIDER_SAMPLES_FILE = "samples_spider_exec.jsonl.gz"
+MMLU_QUESTIONS_FILE = "questions.jsonl.gz"
+MMLU_CATEGORIES = ("mmlu_stem", "mmlu_humanities", "mmlu_social_sciences", "mmlu_other")
+
+
+def lr_tag(lr: float) -> str:
+    return f"lr-{lr:g}"
+
+
+def tag_lr(tag: str) -> float | None:
+    """The learning rate of a tag; None for the base model."""
+    return None if tag == BASE else float(tag.removeprefix("lr-"))
+
+
+def eval_dir(results: Path, tag: str, suite: str) -> Path:
+    return Path(results) / "eval" / tag / suite
+
+
+def training_record(results: Path, tag: str) -> Path:
+    return Path(results) / "training" / f"{tag}.json"
