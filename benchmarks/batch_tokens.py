@@ -1,6 +1,6 @@
 """How many tokens the largest padding-free batch of an epoch holds: what peak training memory scales with.
 
-    python benchmarks/batch_tokens.py --tokenizer runs/base-models/<converted SmolLM2> \
+    python -m benchmarks.batch_tokens --tokenizer runs/base-models/<converted SmolLM2> \
         --spider_dir data/spider --batch_size 16 --sample 320
 
 Without activation recomputation, peak memory grows with the tokens of the largest micro-batch. A benchmark
@@ -12,13 +12,11 @@ prompt + SQL + EOS in the given tokenizer (prompts from the same module as train
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
 
 def question_lengths(tokenizer_dir: str, spider_dir: str, chat: bool) -> np.ndarray:
@@ -29,9 +27,12 @@ def question_lengths(tokenizer_dir: str, spider_dir: str, chat: bool) -> np.ndar
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     rows = build_sft_dataset(spider_dir, "train", chat=chat, eval_fraction=0)[0]["train"]
     if chat:
-        texts = [tokenizer.apply_chat_template(p + c, tokenize=False) for p, c in zip(rows["prompt"], rows["completion"])]
+        texts = [
+            tokenizer.apply_chat_template(p + c, tokenize=False)
+            for p, c in zip(rows["prompt"], rows["completion"], strict=True)
+        ]
     else:
-        texts = [p + c for p, c in zip(rows["prompt"], rows["completion"])]
+        texts = [p + c for p, c in zip(rows["prompt"], rows["completion"], strict=True)]
     return np.array([len(ids) + 1 for ids in tokenizer(texts, add_special_tokens=False)["input_ids"]])
 
 
@@ -52,12 +53,16 @@ def main() -> None:
     args = parser.parse_args()
     lengths = question_lengths(args.tokenizer, args.spider_dir, args.chat_template)
     rng = np.random.default_rng(0)
-    print(f"{len(lengths)} questions: {lengths.mean():.0f} tokens on average, median {np.median(lengths):.0f}, "
-          f"max {lengths.max()}")
-    for name, pool in (("sample", rng.permutation(lengths)[:args.sample]), ("epoch", lengths)):
+    print(
+        f"{len(lengths)} questions: {lengths.mean():.0f} tokens on average, median {np.median(lengths):.0f}, "
+        f"max {lengths.max()}"
+    )
+    for name, pool in (("sample", rng.permutation(lengths)[: args.sample]), ("epoch", lengths)):
         p5, p50, p95, top = np.percentile(largest_batch(pool, args.batch_size, args.orders, rng), [5, 50, 95, 100])
-        print(f"{name:>6} ({len(pool)} questions): largest batch of {args.batch_size} holds {p50:,.0f} tokens "
-              f"(median over {args.orders} orders; 5-95%: {p5:,.0f}-{p95:,.0f}; max {top:,.0f})")
+        print(
+            f"{name:>6} ({len(pool)} questions): largest batch of {args.batch_size} holds {p50:,.0f} tokens "
+            f"(median over {args.orders} orders; 5-95%: {p5:,.0f}-{p95:,.0f}; max {top:,.0f})"
+        )
 
 
 if __name__ == "__main__":

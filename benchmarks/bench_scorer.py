@@ -1,6 +1,6 @@
 """Benchmark: `spider-exec-score` as a whole process vs. the sequential read-write baseline, on Spider dev.
 
-    python benchmarks/bench_scorer.py --spider-dir data/spider [--repeats 5]
+    python -m benchmarks.bench_scorer --spider-dir data/spider [--repeats 5]
 
 Two prediction sets over all dev questions: predictions = gold, and deterministic perturbations of the gold
 query (wrong LIMIT, flipped ORDER BY, an empty WHERE, a projection swapped for count(*), a syntax error).
@@ -61,20 +61,37 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name, predict in (("pred = gold", lambda q, i: q), ("perturbed", perturb)):
             path = Path(tmp) / "predictions.jsonl"
-            path.write_text("".join(json.dumps({"db_id": q["db_id"], "gold": q["query"],
-                                                "prediction": predict(q["query"], i)}) + "\n"
-                                    for i, q in enumerate(dev)))
-            ours = [sys.executable, "-m", "tradeoff_tasks.score_cli", "--spider-dir", str(args.spider_dir),
-                    "--predictions", str(path), "--output", str(Path(tmp) / "scored.jsonl")]
+            path.write_text(
+                "".join(
+                    json.dumps({"db_id": q["db_id"], "gold": q["query"], "prediction": predict(q["query"], i)}) + "\n"
+                    for i, q in enumerate(dev)
+                )
+            )
+            ours = [
+                sys.executable,
+                "-m",
+                "tradeoff_tasks.score_cli",
+                "--spider-dir",
+                str(args.spider_dir),
+                "--predictions",
+                str(path),
+                "--output",
+                str(Path(tmp) / "scored.jsonl"),
+            ]
             cold_dir, warm_dir = Path(tmp) / name.replace(" ", ""), Path(tmp) / "warm"
-            cold, cold_out = timed(ours, args.repeats, lambda i: cold_dir / f"cold-{i}")  # a fresh cache each time
-            timed(ours, 1, lambda i: warm_dir)  # fills the warm cache
-            warm, warm_out = timed(ours, args.repeats, lambda i: warm_dir)
-            base, base_out = timed([sys.executable, str(HERE / "sequential_baseline.py"), str(args.spider_dir),
-                                    str(path)], args.repeats)
-            print(f"{name}: spider-exec-score cold cache {cold:.3f} s ({cold_out.splitlines()[0]}), warm cache "
-                  f"{warm:.3f} s ({warm_out.splitlines()[0]}); sequential read-write baseline {base:.3f} s "
-                  f"({base_out.strip()}); baseline / ours = {base / cold:.2f}x cold, {base / warm:.2f}x warm")
+            cold, cold_out = timed(
+                ours, args.repeats, lambda i, d=cold_dir: d / f"cold-{i}"
+            )  # a fresh cache each time
+            timed(ours, 1, lambda i, d=warm_dir: d)  # fills the warm cache
+            warm, warm_out = timed(ours, args.repeats, lambda i, d=warm_dir: d)
+            base, base_out = timed(
+                [sys.executable, "-m", "benchmarks.sequential_baseline", str(args.spider_dir), str(path)], args.repeats
+            )
+            print(
+                f"{name}: spider-exec-score cold cache {cold:.3f} s ({cold_out.splitlines()[0]}), warm cache "
+                f"{warm:.3f} s ({warm_out.splitlines()[0]}); sequential read-write baseline {base:.3f} s "
+                f"({base_out.strip()}); baseline / ours = {base / cold:.2f}x cold, {base / warm:.2f}x warm"
+            )
 
 
 if __name__ == "__main__":

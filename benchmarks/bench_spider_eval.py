@@ -1,6 +1,6 @@
 """Whole-process wall time of `lm_eval --tasks spider_exec` (or other tasks) for several settings, one after another.
 
-    python benchmarks/bench_spider_eval.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
+    python -m benchmarks.bench_spider_eval --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
         --variants "b256=--batch_size 256" "b512=--batch_size 512" "b1024=--batch_size 1024" --json out.json
 
 Each variant is one fresh `lm_eval` process (model load, task build, generation, scoring: what a user waits for)
@@ -25,10 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from benchmarks.launchers import split_launcher
 
-from benchmarks.launchers import split_launcher  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 PROGRESS = re.compile(r"Running generate_until requests:\s+\d+%\|[^|]*\|\s*(\d+)/(\d+) \[(\d+):(\d+)")
 
@@ -45,11 +44,29 @@ def run_variant(args, name: str, flags: str) -> dict:
         out = str(Path(args.output_dir) / name) if args.output_dir else scratch
         model_args = ",".join(filter(None, [f"pretrained={args.model}", "dtype=bfloat16", args.extra_model_args]))
         tasks = [] if "--tasks" in shlex.split(flags) else ["--tasks", "spider_exec"]  # lm-eval joins repeated --tasks
-        command = [*launcher, "-m", "lm_eval", "--model", "hf", "--model_args", model_args, *tasks,
-                   "--include_path", str(ROOT / "tradeoff_tasks"),
-                   "--metadata", json.dumps({"spider_dir": args.spider_dir}), "--apply_chat_template",
-                   "--gen_kwargs", "max_gen_toks=256", "--device", args.device, "--output_path", out,
-                   *(["--log_samples"] if args.output_dir else []), *shlex.split(flags)]
+        command = [
+            *launcher,
+            "-m",
+            "lm_eval",
+            "--model",
+            "hf",
+            "--model_args",
+            model_args,
+            *tasks,
+            "--include_path",
+            str(ROOT / "tradeoff_tasks"),
+            "--metadata",
+            json.dumps({"spider_dir": args.spider_dir}),
+            "--apply_chat_template",
+            "--gen_kwargs",
+            "max_gen_toks=256",
+            "--device",
+            args.device,
+            "--output_path",
+            out,
+            *(["--log_samples"] if args.output_dir else []),
+            *shlex.split(flags),
+        ]
         started = time.perf_counter()
         proc = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
         wall = time.perf_counter() - started
@@ -62,10 +79,15 @@ def run_variant(args, name: str, flags: str) -> dict:
         results = json.loads(results.read_text())
     spider = results["results"].get("spider_exec", {})
     mmlu = results["results"].get("mmlu", {})
-    return {"flags": flags, "wall_s": round(wall, 1), "generation_s": generation_seconds(proc.stderr),
-            "exec_match": spider.get("exec_match,exec"), "mmlu_acc": mmlu.get("acc,none"),
-            "questions": {task: n["effective"] for task, n in results.get("n-samples", {}).items()},
-            "command": shlex.join(command)}
+    return {
+        "flags": flags,
+        "wall_s": round(wall, 1),
+        "generation_s": generation_seconds(proc.stderr),
+        "exec_match": spider.get("exec_match,exec"),
+        "mmlu_acc": mmlu.get("acc,none"),
+        "questions": {task: n["effective"] for task, n in results.get("n-samples", {}).items()},
+        "command": shlex.join(command),
+    }
 
 
 def main() -> int:

@@ -1,6 +1,6 @@
 """Training throughput of a config against stock trl SFTTrainer settings: same model, data and machine.
 
-    python benchmarks/bench_trainer.py --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
+    python -m benchmarks.bench_trainer --config harness_configs/sft_llama3_8b.yaml --model /tmp/llama8b \
         --spider_dir /tmp/data/spider --examples 800 --json results/bench-trainer-8b.json
 
 Variants (each in a fresh process, so peak memory is its own; all through training/sft.py's build_trainer,
@@ -29,13 +29,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.launchers import split_launcher
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 
-from benchmarks.launchers import split_launcher  # noqa: E402
-
-STOCK = ("--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --gradient_checkpointing true "
-         "--packing false --padding_free false --train_sampling_strategy random")
+STOCK = (
+    "--per_device_train_batch_size 8 --gradient_accumulation_steps 1 --gradient_checkpointing true "
+    "--packing false --padding_free false --train_sampling_strategy random"
+)
 PEAK_BF16_TFLOPS = {"H100": 989.4, "H200": 989.4, "A100": 312.0}  # dense, SXM parts
 
 
@@ -52,7 +53,9 @@ def step_profiler(first: int, steps: int, out: str):
 
         def on_step_begin(self, args, state, control, **kwargs):
             if state.global_step == first:
-                activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+                activities = [torch.profiler.ProfilerActivity.CPU] + (
+                    [torch.profiler.ProfilerActivity.CUDA] if cuda else []
+                )
                 self.profile = torch.profiler.profile(activities=activities)
                 self.profile.__enter__()
 
@@ -71,7 +74,9 @@ def step_profiler(first: int, steps: int, out: str):
     return StepProfiler()
 
 
-def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0, profile_out: str | None = None) -> dict:
+def measure(
+    argv: list[str], examples: int, warmup: int, profile_steps: int = 0, profile_out: str | None = None
+) -> dict:
     """Train one pass over `examples` sampled questions in this process and time the steps after `warmup`
     (and after the `profile_steps` profiled ones, which the profiler slows down)."""
     import torch
@@ -87,9 +92,25 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
             if logs and "num_tokens" in logs:  # logging_steps=1: one entry per step, after loss.item() syncs
                 marks.append((time.perf_counter(), state.global_step, logs["num_tokens"]))
 
-    spider, model_args, args = parse(argv + ["--num_train_epochs", "1", "--max_steps", "-1", "--logging_steps", "1",
-                                             "--eval_fraction", "0", "--save_strategy", "no", "--report_to", "none",
-                                             "--overwrite_output_dir", "true"])
+    spider, model_args, args = parse(
+        argv
+        + [
+            "--num_train_epochs",
+            "1",
+            "--max_steps",
+            "-1",
+            "--logging_steps",
+            "1",
+            "--eval_fraction",
+            "0",
+            "--save_strategy",
+            "no",
+            "--report_to",
+            "none",
+            "--overwrite_output_dir",
+            "true",
+        ]
+    )
     trainer, settings, _ = build_trainer(spider, model_args, args)
     sample = trainer.train_dataset.shuffle(seed=0).select(range(min(examples, len(trainer.train_dataset))))
     trainer.train_dataset = sample  # the dataloader is built from it when training starts
@@ -115,13 +136,22 @@ def measure(argv: list[str], examples: int, warmup: int, profile_steps: int = 0,
     if not trainer.accelerator.is_main_process:
         return {}
     return {
-        "tokens_per_s": round(tokens_per_s, 1), "steps_timed": s1 - s0, "tokens_timed": int(n1 - n0),
-        "seconds_per_step": round((t1 - t0) / (s1 - s0), 3), "train_wall_s": round(train_wall, 1), "examples_per_step": settings["effective_batch_size"],
+        "tokens_per_s": round(tokens_per_s, 1),
+        "steps_timed": s1 - s0,
+        "tokens_timed": int(n1 - n0),
+        "seconds_per_step": round((t1 - t0) / (s1 - s0), 3),
+        "train_wall_s": round(train_wall, 1),
+        "examples_per_step": settings["effective_batch_size"],
         "mfu_6n": round(6 * n_params * tokens_per_s / (world * peak * 1e12), 4) if peak else None,  # per GPU
-        "params": n_params, "card": card, "gpus": world if torch.cuda.is_available() else 0,
-        "processes": world, "distributed_type": str(trainer.accelerator.distributed_type), "examples": len(sample),
+        "params": n_params,
+        "card": card,
+        "gpus": world if torch.cuda.is_available() else 0,
+        "processes": world,
+        "distributed_type": str(trainer.accelerator.distributed_type),
+        "examples": len(sample),
         "tokens_per_example": round(sum(map(len, sample["input_ids"])) / len(sample), 1),
-        "peak_gpu_memory_gib": max(peaks) if peaks else None, "peak_gpu_memory_gib_per_gpu": peaks,
+        "peak_gpu_memory_gib": max(peaks) if peaks else None,
+        "peak_gpu_memory_gib_per_gpu": peaks,
         "loaded_in_4bit": bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
         # variants that see the questions in the same order must agree here up to numerics: a check that a
         # faster attention or batch layout computes the same loss
@@ -148,7 +178,9 @@ def main() -> int:
     args = parser.parse_args()
     base = ["--config", args.config, "--model_name_or_path", args.model, "--spider_dir", args.spider_dir]
     if args.one is not None:
-        result = measure(base + shlex.split(args.one), args.examples, args.warmup, args.profile_steps, args.profile_out)
+        result = measure(
+            base + shlex.split(args.one), args.examples, args.warmup, args.profile_steps, args.profile_out
+        )
         if result:  # launched ranks other than the main one report nothing
             print("RESULT " + json.dumps(result))
         return 0
@@ -159,17 +191,45 @@ def main() -> int:
         launcher, trainer_flags = split_launcher(flags)
         with tempfile.TemporaryDirectory() as out:
             one = f"{args.flags} {trainer_flags} --output_dir {out}"
-            profile = ["--profile_steps", str(args.profile_steps),
-                       "--profile_out", str(Path(args.profile_dir).resolve() / f"{name}.txt")] if args.profile_steps else []
-            proc = subprocess.run([*launcher, __file__, "--config", args.config, "--model", args.model,
-                                   "--spider_dir", args.spider_dir, "--examples", str(args.examples), "--warmup",
-                                   str(args.warmup), "--one", one, *profile], capture_output=True, text=True, cwd=ROOT)
+            profile = (
+                [
+                    "--profile_steps",
+                    str(args.profile_steps),
+                    "--profile_out",
+                    str(Path(args.profile_dir).resolve() / f"{name}.txt"),
+                ]
+                if args.profile_steps
+                else []
+            )
+            proc = subprocess.run(
+                [
+                    *launcher,
+                    "-m",
+                    "benchmarks.bench_trainer",
+                    "--config",
+                    args.config,
+                    "--model",
+                    args.model,
+                    "--spider_dir",
+                    args.spider_dir,
+                    "--examples",
+                    str(args.examples),
+                    "--warmup",
+                    str(args.warmup),
+                    "--one",
+                    one,
+                    *profile,
+                ],
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+            )
         lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
         if proc.returncode or not lines:
             print(f"{name}: failed (exit {proc.returncode})\n{proc.stderr[-2000:]}", file=sys.stderr)
             results[name] = {"flags": flags, "error": proc.stderr[-500:]}
         else:
-            results[name] = {"flags": flags, **json.loads(lines[-1][len("RESULT "):])}
+            results[name] = {"flags": flags, **json.loads(lines[-1][len("RESULT ") :])}
             print(f"{name}: {json.dumps(results[name])}", flush=True)
         add_speedups(results)
         if args.json:  # after every variant, so that a run cut off by a time limit keeps what finished
@@ -177,8 +237,10 @@ def main() -> int:
             Path(args.json).write_text(json.dumps({"command": shlex.join(sys.argv), "results": results}, indent=1))
     for name, r in results.items():
         if "speedup_vs_first" in r:
-            print(f"{name:>12}: {r['tokens_per_s']:>10,.0f} tokens/s  x{r['speedup_vs_first']:.2f}  "
-                  f"MFU(6N) {r['mfu_6n']}  peak {r['peak_gpu_memory_gib']} GiB")
+            print(
+                f"{name:>12}: {r['tokens_per_s']:>10,.0f} tokens/s  x{r['speedup_vs_first']:.2f}  "
+                f"MFU(6N) {r['mfu_6n']}  peak {r['peak_gpu_memory_gib']} GiB"
+            )
     return 0 if all("tokens_per_s" in r for r in results.values()) else 1
 
 

@@ -1,6 +1,6 @@
 """How far two spider_exec runs agree, question by question, from their lm-eval `--log_samples` files.
 
-    python benchmarks/compare_samples.py RUN_A/samples_spider_exec_*.jsonl[.gz] RUN_B/samples_spider_exec_*.jsonl[.gz]
+    python -m benchmarks.compare_samples RUN_A/samples_spider_exec_*.jsonl[.gz] RUN_B/samples_spider_exec_*.jsonl[.gz]
 
 Prints how many raw generations, cleaned SQL predictions and execution matches differ, and each run's number of
 execution matches: the yardstick for "the same up to numerics" (e.g. two batch sizes, or two attention kernels).
@@ -23,11 +23,17 @@ def read_samples(path: Path) -> dict[int, dict]:
 def compare(a: dict[int, dict], b: dict[int, dict]) -> dict:
     if a.keys() != b.keys():
         raise SystemExit(f"compare_samples: the runs scored different questions ({len(a)} vs {len(b)})")
-    differ = {field: sorted(i for i in a if a[i][field] != b[i][field])
-              for field in ("resps", "filtered_resps", "exec_match")}
-    return {"questions": len(a), "raw_differ": len(differ["resps"]), "sql_differ": len(differ["filtered_resps"]),
-            "exec_match_differ": differ["exec_match"], "exec_matches": [sum(r["exec_match"] for r in run.values())
-                                                                       for run in (a, b)]}
+    differ = {
+        field: sorted(i for i in a if a[i][field] != b[i][field])
+        for field in ("resps", "filtered_resps", "exec_match")
+    }
+    return {
+        "questions": len(a),
+        "raw_differ": len(differ["resps"]),
+        "sql_differ": len(differ["filtered_resps"]),
+        "exec_match_differ": differ["exec_match"],
+        "exec_matches": [sum(r["exec_match"] for r in run.values()) for run in (a, b)],
+    }
 
 
 def main() -> None:

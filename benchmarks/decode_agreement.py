@@ -1,6 +1,6 @@
 """Is grouped-query decoding as accurate as transformers' sdpa? Both against a float32 reference.
 
-    python benchmarks/decode_agreement.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
+    python -m benchmarks.decode_agreement --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
         --batch_size 256 --tokens 64
 
 Greedy decoding in bf16 drifts from float32 after enough tokens whatever the kernel, so two bf16 kernels give
@@ -14,24 +14,25 @@ that match it.
 from __future__ import annotations
 
 import argparse
-import sys
-from pathlib import Path
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from profile_generation import longest_batch  # noqa: E402
-from tradeoff_tasks.grouped_decode import use_grouped_decode  # noqa: E402
+from benchmarks.profile_generation import longest_batch
+from tradeoff_tasks.grouped_decode import use_grouped_decode
 
 
 def greedy(model, batch: dict, tokens: int, pad_id: int) -> torch.Tensor:
-    config = GenerationConfig(max_new_tokens=tokens, min_new_tokens=tokens, do_sample=False, pad_token_id=pad_id,
-                              cache_implementation="static", disable_compile=True)
+    config = GenerationConfig(
+        max_new_tokens=tokens,
+        min_new_tokens=tokens,
+        do_sample=False,
+        pad_token_id=pad_id,
+        cache_implementation="static",
+        disable_compile=True,
+    )
     with torch.no_grad():
-        return model.generate(**batch, generation_config=config)[:, batch["input_ids"].shape[1]:]
+        return model.generate(**batch, generation_config=config)[:, batch["input_ids"].shape[1] :]
 
 
 def agreement(tokens: torch.Tensor, reference: torch.Tensor) -> tuple[int, float]:
@@ -57,8 +58,11 @@ def main() -> None:
     for label, grouped in (("transformers sdpa, bf16", False), ("grouped_decode, bf16", True)):
         use_grouped_decode(grouped)
         rows, leading = agreement(greedy(model, batch, args.tokens, tokenizer.pad_token_id), reference)
-        print(f"{label}: {rows} of {len(reference)} rows equal the float32 reference over {args.tokens} tokens; "
-              f"{leading:.1f} leading tokens equal on average", flush=True)
+        print(
+            f"{label}: {rows} of {len(reference)} rows equal the float32 reference over {args.tokens} tokens; "
+            f"{leading:.1f} leading tokens equal on average",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -11,8 +11,8 @@ import sys
 
 
 def split_launcher(flags: str) -> tuple[list[str], str]:
-    """The launcher a variant's flags ask for (a command prefix that runs a script or `-m module`) and the
-    flags that remain."""
+    """The launcher a variant's flags ask for (a command prefix to which `-m module` is added) and the flags
+    that remain."""
     words = shlex.split(flags)
     if words[:1] != ["--accelerate_config"]:
         return [sys.executable], flags

@@ -1,6 +1,6 @@
 """Where spider_exec's generation time goes: one batch of the longest dev prompts, as lm-eval builds it.
 
-    python benchmarks/profile_generation.py --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
+    python -m benchmarks.profile_generation --model /tmp/study/base-models/<converted> --spider_dir /tmp/data/spider \
         --batch_size 1024 --steps 48 [--cache static] [--grouped_decode] [--no_cudnn_sdp] [--profile]
 
 Renders the chat-template prompts of the executable dev questions, takes the `--batch_size` longest (lm-eval
@@ -16,7 +16,6 @@ backend off for the whole run. Each is there to compare with and without.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -24,12 +23,11 @@ import torch
 import yaml
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tradeoff_tasks import prompts
+from tradeoff_tasks.grouped_decode import use_grouped_decode
+from tradeoff_tasks.spider_data import build_rows
 
-from tradeoff_tasks import prompts  # noqa: E402
-from tradeoff_tasks.grouped_decode import use_grouped_decode  # noqa: E402
-from tradeoff_tasks.spider_data import build_rows  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 class _TaskYaml(yaml.SafeLoader):
@@ -47,8 +45,14 @@ def task_stop_sequences() -> list[str]:
 
 def longest_batch(tokenizer, spider_dir: str, batch_size: int, device: str) -> dict:
     rows = build_rows(spider_dir, "dev")
-    texts = [tokenizer.apply_chat_template(prompts.chat_messages(prompts.build_prompt(r["question"], r["schema"])),
-                                           tokenize=False, add_generation_prompt=True) for r in rows]
+    texts = [
+        tokenizer.apply_chat_template(
+            prompts.chat_messages(prompts.build_prompt(r["question"], r["schema"])),
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        for r in rows
+    ]
     ids = sorted(tokenizer(texts, add_special_tokens=False)["input_ids"], key=len, reverse=True)
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:  # as lm-eval's HF model configures it
@@ -62,9 +66,14 @@ def generate(model, tokenizer, batch: dict, steps: int, stop_criteria: bool, cac
     rows, length = batch["input_ids"].shape
     stops = task_stop_sequences() + [tokenizer.eos_token]
     criteria = stop_sequences_criteria(tokenizer, stops, length, rows) if stop_criteria else None
-    config = GenerationConfig(max_new_tokens=steps, min_new_tokens=steps, do_sample=False,
-                              pad_token_id=tokenizer.pad_token_id, cache_implementation=cache,
-                              disable_compile=True)
+    config = GenerationConfig(
+        max_new_tokens=steps,
+        min_new_tokens=steps,
+        do_sample=False,
+        pad_token_id=tokenizer.pad_token_id,
+        cache_implementation=cache,
+        disable_compile=True,
+    )
     if torch.cuda.is_available():
         torch.cuda.synchronize()
     started = time.perf_counter()
@@ -93,17 +102,25 @@ def main() -> None:
     if args.grouped_decode:
         use_grouped_decode()
     tokenizer = AutoTokenizer.from_pretrained(args.model)
-    model = AutoModelForCausalLM.from_pretrained(args.model, dtype=torch.bfloat16,
-                                                 attn_implementation=args.attn_implementation).to(device).eval()
+    model = (
+        AutoModelForCausalLM.from_pretrained(
+            args.model, dtype=torch.bfloat16, attn_implementation=args.attn_implementation
+        )
+        .to(device)
+        .eval()
+    )
     batch = longest_batch(tokenizer, args.spider_dir, args.batch_size, device)
     shape = tuple(batch["input_ids"].shape)
     generate(model, tokenizer, batch, 2, True, args.cache)  # warm-up
     prefill = generate(model, tokenizer, batch, 1, False, args.cache)
     for label, with_stops in (("new lengths", True), ("seen lengths", True), ("seen lengths", False)):
         total = generate(model, tokenizer, batch, args.steps, with_stops, args.cache)
-        print(f"batch {shape}: prefill {prefill:.2f} s; {args.steps} steps, {label}, "
-              f"{'with' if with_stops else 'without'} lm-eval's stop criteria: "
-              f"{(total - prefill) / (args.steps - 1) * 1000:.1f} ms per decode step", flush=True)
+        print(
+            f"batch {shape}: prefill {prefill:.2f} s; {args.steps} steps, {label}, "
+            f"{'with' if with_stops else 'without'} lm-eval's stop criteria: "
+            f"{(total - prefill) / (args.steps - 1) * 1000:.1f} ms per decode step",
+            flush=True,
+        )
     if not args.profile:
         return
     activities = [torch.profiler.ProfilerActivity.CPU]

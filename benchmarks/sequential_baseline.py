@@ -1,6 +1,6 @@
 """The baseline the scorer is measured against: what the official evaluator's execution mode does per pair.
 
-    python benchmarks/sequential_baseline.py SPIDER_DIR PREDICTIONS.jsonl
+    python -m benchmarks.sequential_baseline SPIDER_DIR PREDICTIONS.jsonl
 
 One process, pairs in order, a fresh read-write sqlite3 connection per query (no read-only mode, no
 authorizer, no limits, no isolation), the same result comparison as ours. Prints EX and the pair count.
@@ -13,10 +13,8 @@ import sqlite3
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from tradeoff_tasks.compare import results_match  # noqa: E402
-from tradeoff_tasks.sql_text import clean_generation, normalise_for_execution, order_matters  # noqa: E402
+from tradeoff_tasks.compare import results_match
+from tradeoff_tasks.sql_text import clean_generation, normalise_for_execution, order_matters
 
 
 def execute(db: Path, sql: str):

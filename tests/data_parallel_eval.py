@@ -21,7 +21,8 @@ from tests.scripted_lm import ScriptedLM, evaluate
 def answer(doc: dict) -> str:
     """Right, wrong, unexecutable and prose answers, so that a mixed-up split would change the metrics."""
     return {0: "SELECT nonsense FROM nowhere", 1: "I cannot answer that.", 2: "SELECT 12345"}.get(
-        doc["index"] % 5, doc["query"])
+        doc["index"] % 5, doc["query"]
+    )
 
 
 class DistributedScriptedLM(ScriptedLM):
@@ -50,9 +51,13 @@ class DistributedScriptedLM(ScriptedLM):
 
 def summary(results: dict) -> dict:
     """What must not depend on how the questions were split: the metrics and every question's outcome."""
-    metrics = {k: v for k, v in results["results"]["spider_exec"].items() if k.endswith(",exec") and "_stderr" not in k}
-    per_question = sorted([s["doc"]["index"], s["filtered_resps"][0], s["exec_match"], s["exec_error"]]
-                          for s in results["samples"]["spider_exec"])
+    metrics = {
+        k: v for k, v in results["results"]["spider_exec"].items() if k.endswith(",exec") and "_stderr" not in k
+    }
+    per_question = sorted(
+        [s["doc"]["index"], s["filtered_resps"][0], s["exec_match"], s["exec_error"]]
+        for s in results["samples"]["spider_exec"]
+    )
     return {"metrics": metrics, "questions": per_question}
 
 

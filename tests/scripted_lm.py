@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from lm_eval.api.model import LM
 
@@ -10,8 +10,9 @@ from lm_eval.api.model import LM
 class ScriptedLM(LM):
     """answer(doc) -> generated text; choose(doc, continuation) -> log-likelihood, for multiple choice."""
 
-    def __init__(self, answer: Callable[[dict], str] | None = None,
-                 choose: Callable[[dict, str], float] | None = None):
+    def __init__(
+        self, answer: Callable[[dict], str] | None = None, choose: Callable[[dict, str], float] | None = None
+    ):
         super().__init__()
         self.answer, self.choose = answer, choose
         self.contexts: list[str] = []
@@ -39,5 +40,10 @@ def evaluate(model: LM, tasks_dir, **metadata) -> dict:
     import lm_eval
     from lm_eval.tasks import TaskManager
 
-    return lm_eval.simple_evaluate(model=model, tasks=["spider_exec"], log_samples=True, bootstrap_iters=0,
-                                   task_manager=TaskManager(include_path=str(tasks_dir), metadata=metadata))
+    return lm_eval.simple_evaluate(
+        model=model,
+        tasks=["spider_exec"],
+        log_samples=True,
+        bootstrap_iters=0,
+        task_manager=TaskManager(include_path=str(tasks_dir), metadata=metadata),
+    )

@@ -11,19 +11,47 @@ from tests.conftest import ROOT
 
 
 def _run(*args, timeout=600):
-    proc = subprocess.run([sys.executable, *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-                          env=dict(os.environ), timeout=timeout)
+    proc = subprocess.run(
+        [sys.executable, *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=timeout,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
 
+@pytest.mark.slow
 def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sample_spider, tmp_path):
     out = tmp_path / "trainer.json"
-    _run(ROOT / "benchmarks" / "bench_trainer.py", "--config", ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
-         "--model", tiny_model, "--spider_dir", sample_spider, "--examples", 12, "--warmup", 1,
-         "--profile_steps", 1, "--profile_dir", tmp_path / "profiles", "--json", out,
-         "--flags", "--train_sampling_strategy random", "--variants", "config", "padding_free=--padding_free true",
-         "varlen=--padding_free true --attn_implementation torch_varlen")
+    _run(
+        "-m",
+        "benchmarks.bench_trainer",
+        "--config",
+        ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
+        "--model",
+        tiny_model,
+        "--spider_dir",
+        sample_spider,
+        "--examples",
+        12,
+        "--warmup",
+        1,
+        "--profile_steps",
+        1,
+        "--profile_dir",
+        tmp_path / "profiles",
+        "--json",
+        out,
+        "--flags",
+        "--train_sampling_strategy random",
+        "--variants",
+        "config",
+        "padding_free=--padding_free true",
+        "varlen=--padding_free true --attn_implementation torch_varlen",
+    )
     results = json.loads(out.read_text())["results"]
     assert set(results) == {"config", "padding_free", "varlen"}
     config, padding_free = results["config"], results["padding_free"]
@@ -36,7 +64,9 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
     assert config["first_losses"] == pytest.approx(padding_free["first_losses"], rel=1e-3)
     # ... and so does attention per sequence (torch_varlen's CPU path), through backward and optimizer steps
     varlen = results["varlen"]
-    assert varlen["first_losses"] == pytest.approx(config["first_losses"], rel=1e-3) and len(varlen["first_losses"]) == 3
+    assert (
+        varlen["first_losses"] == pytest.approx(config["first_losses"], rel=1e-3) and len(varlen["first_losses"]) == 3
+    )
     assert varlen["attention"] == "torch_varlen" and set(varlen["attention_calls"]) == {"per_sequence_sdpa"}
     profile = (tmp_path / "profiles" / "padding_free.txt").read_text()
     assert profile.startswith("steps 2-2") and "aten::" in profile
@@ -46,28 +76,74 @@ def test_bench_trainer_compares_variants_over_the_same_questions(tiny_model, sam
 def test_bench_trainer_launches_a_variant_over_two_processes(tiny_model, sample_spider, tmp_path):
     """A variant under the shipped DDP accelerate config (gloo on CPUs): tokens/s counts both processes' tokens."""
     out = tmp_path / "trainer-ddp.json"
-    _run(ROOT / "benchmarks" / "bench_trainer.py", "--config", ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
-         "--model", tiny_model, "--spider_dir", sample_spider, "--examples", 16, "--warmup", 1, "--json", out,
-         "--variants", "one=", "ddp=--accelerate_config harness_configs/accelerate/multi_gpu.yaml --num_processes 2")
+    _run(
+        "-m",
+        "benchmarks.bench_trainer",
+        "--config",
+        ROOT / "harness_configs" / "sft_tiny_cpu.yaml",
+        "--model",
+        tiny_model,
+        "--spider_dir",
+        sample_spider,
+        "--examples",
+        16,
+        "--warmup",
+        1,
+        "--json",
+        out,
+        "--variants",
+        "one=",
+        "ddp=--accelerate_config harness_configs/accelerate/multi_gpu.yaml --num_processes 2",
+    )
     one, ddp = (json.loads(out.read_text())["results"][name] for name in ("one", "ddp"))
     assert (one["processes"], one["examples_per_step"], one["steps_timed"]) == (1, 4, 3)  # 16 questions, 1 warm-up
     assert (ddp["processes"], ddp["examples_per_step"], ddp["steps_timed"]) == (2, 8, 1)
-    assert ddp["distributed_type"] == "DistributedType.MULTI_CPU" and ddp["tokens_per_example"] == one["tokens_per_example"]
+    assert (
+        ddp["distributed_type"] == "DistributedType.MULTI_CPU"
+        and ddp["tokens_per_example"] == one["tokens_per_example"]
+    )
 
 
+@pytest.mark.slow
 def test_bench_spider_eval_reports_wall_time_and_accuracy(tiny_model, sample_spider, tmp_path):
     out = tmp_path / "eval.json"
-    _run(ROOT / "benchmarks" / "bench_spider_eval.py", "--model", tiny_model, "--spider_dir", sample_spider,
-         "--device", "cpu", "--extra_model_args", "dtype=float32", "--logs", tmp_path / "logs", "--json", out,
-         "--variants", "b4=--batch_size 4 --limit 4")
+    _run(
+        "-m",
+        "benchmarks.bench_spider_eval",
+        "--model",
+        tiny_model,
+        "--spider_dir",
+        sample_spider,
+        "--device",
+        "cpu",
+        "--extra_model_args",
+        "dtype=float32",
+        "--logs",
+        tmp_path / "logs",
+        "--json",
+        out,
+        "--variants",
+        "b4=--batch_size 4 --limit 4",
+    )
     result = json.loads(out.read_text())["results"]["b4"]
     assert result["wall_s"] > 0 and result["questions"] == {"spider_exec": 4} and 0.0 <= result["exec_match"] <= 1.0
     assert "Running generate_until requests" in (tmp_path / "logs" / "b4.log").read_text()
 
 
+@pytest.mark.slow
 def test_decode_agreement_compares_both_decode_attentions_with_float32(tiny_model, sample_spider):
-    proc = _run(ROOT / "benchmarks" / "decode_agreement.py", "--model", tiny_model, "--spider_dir", sample_spider,
-                "--batch_size", 4, "--tokens", 6)
+    proc = _run(
+        "-m",
+        "benchmarks.decode_agreement",
+        "--model",
+        tiny_model,
+        "--spider_dir",
+        sample_spider,
+        "--batch_size",
+        4,
+        "--tokens",
+        6,
+    )
     lines = [line for line in proc.stdout.splitlines() if "float32 reference" in line]
     assert [line.split(":")[0] for line in lines] == ["transformers sdpa, bf16", "grouped_decode, bf16"]
     assert all(" of 4 rows equal the float32 reference over 6 tokens" in line for line in lines)
@@ -84,6 +160,11 @@ def test_compare_samples_counts_what_differs(tmp_path):
 
     a = write("a", [row(0, "SELECT 1;", "SELECT 1", 1), row(1, "x\nSELECT 2", "SELECT 2", 0), row(2, "q", "q", 0)])
     b = write("b", [row(0, "SELECT 1;", "SELECT 1", 1), row(1, "y\nSELECT 2", "SELECT 2", 0), row(2, "r", "r", 1)])
-    result = json.loads(_run(ROOT / "benchmarks" / "compare_samples.py", a, b).stdout)
-    assert result == {"questions": 3, "raw_differ": 2, "sql_differ": 1, "exec_match_differ": [2],
-                      "exec_matches": [1, 2]}
+    result = json.loads(_run("-m", "benchmarks.compare_samples", a, b).stdout)
+    assert result == {
+        "questions": 3,
+        "raw_differ": 2,
+        "sql_differ": 1,
+        "exec_match_differ": [2],
+        "exec_matches": [1, 2],
+    }

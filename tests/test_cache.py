@@ -19,8 +19,10 @@ def database(tmp_path):
     path.parent.mkdir()
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT, price REAL, blob BLOB)")
-    conn.executemany("INSERT INTO item VALUES (?, ?, ?, ?)",
-                     [(i, f"item {i}", i / 3, bytes([i, 0, 255])) for i in range(20)] + [(99, None, float("inf"), None)])
+    conn.executemany(
+        "INSERT INTO item VALUES (?, ?, ?, ?)",
+        [(i, f"item {i}", i / 3, bytes([i, 0, 255])) for i in range(20)] + [(99, None, float("inf"), None)],
+    )
     conn.commit()
     conn.close()
     return path
@@ -62,8 +64,14 @@ def test_a_changed_database_or_other_limits_never_reuse_a_stale_result(database,
 
 def test_workers_share_the_cache_across_pools(database, tmp_path, monkeypatch):
     monkeypatch.setenv("TRADEOFF_CACHE_DIR", str(tmp_path / "cache"))
-    task = {"db": str(database), "gold": GOLD, "prediction": GOLD, "keep_distinct": False, "timeout": 5,
-            "max_rows": 1000}
+    task = {
+        "db": str(database),
+        "gold": GOLD,
+        "prediction": GOLD,
+        "keep_distinct": False,
+        "timeout": 5,
+        "max_rows": 1000,
+    }
     pool = WorkerPool(n_workers=2)
     try:
         assert [r["exec_match"] for r in pool.run([task] * 4)] == [1] * 4
@@ -80,7 +88,8 @@ def test_without_a_cache_scoring_still_works(database, monkeypatch):
 
 
 def test_hardness_is_parsed_once_then_read_from_the_cache(tmp_path, monkeypatch):
-    monkeypatch.setattr(hardness_module, "shared_cache", lambda cache=ResultCache(tmp_path / "cache"): cache)
+    cache = ResultCache(tmp_path / "cache")
+    monkeypatch.setattr(hardness_module, "shared_cache", lambda: cache)
     sql = "SELECT count(*) FROM singer WHERE age > 20"
     assert hardness_module.hardness_or_unknown(sql) == "easy"
     assert hardness_module.hardness_or_unknown("SELEC nonsense") == "unknown"

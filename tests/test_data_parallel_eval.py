@@ -16,9 +16,24 @@ from tests.scripted_lm import ScriptedLM, evaluate
 def test_two_ranks_score_every_question_once_with_the_metrics_of_one_process(sample_spider, tmp_path):
     one_process = summary(evaluate(ScriptedLM(answer), TASKS_DIR, spider_dir=str(sample_spider)))
     out = tmp_path / "two-ranks.json"
-    proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                           "-m", "tests.data_parallel_eval", str(sample_spider), str(out)],
-                          cwd=ROOT, capture_output=True, text=True, env=dict(os.environ), timeout=600)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "-m",
+            "tests.data_parallel_eval",
+            str(sample_spider),
+            str(out),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ),
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     two_ranks = json.loads(out.read_text())
     assert two_ranks["world_size"] == 2

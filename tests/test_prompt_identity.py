@@ -24,19 +24,40 @@ def _lm_eval_contexts(model_dir, spider_dir, chat: bool) -> dict[int, str]:
         return ["SELECT 1"] * len(requests)
 
     lm.generate_until = recording_generate
-    lm_eval.simple_evaluate(model=lm, tasks=["spider_exec"], limit=N_QUESTIONS, apply_chat_template=chat,
-                           bootstrap_iters=0,
-                           task_manager=TaskManager(include_path=str(TASKS_DIR), metadata={"spider_dir": str(spider_dir)}))
+    lm_eval.simple_evaluate(
+        model=lm,
+        tasks=["spider_exec"],
+        limit=N_QUESTIONS,
+        apply_chat_template=chat,
+        bootstrap_iters=0,
+        task_manager=TaskManager(include_path=str(TASKS_DIR), metadata={"spider_dir": str(spider_dir)}),
+    )
     return seen, lm
 
 
 def _trl_prompts(model_dir, spider_dir, chat: bool, tmp_path):
     from training.sft import build_trainer, parse
 
-    spider, model_args, args = parse([
-        "--config", str(TINY_CONFIG_PATH), "--model_name_or_path", str(model_dir), "--spider_dir", str(spider_dir),
-        "--split", "dev", "--max_samples", str(N_QUESTIONS), "--chat_template", str(chat).lower(),
-        "--output_dir", str(tmp_path / "o"), "--max_length", "4096"])
+    spider, model_args, args = parse(
+        [
+            "--config",
+            str(TINY_CONFIG_PATH),
+            "--model_name_or_path",
+            str(model_dir),
+            "--spider_dir",
+            str(spider_dir),
+            "--split",
+            "dev",
+            "--max_samples",
+            str(N_QUESTIONS),
+            "--chat_template",
+            str(chat).lower(),
+            "--output_dir",
+            str(tmp_path / "o"),
+            "--max_length",
+            "4096",
+        ]
+    )
     trainer, _, _ = build_trainer(spider, model_args, args)
     prompts = []
     for row in trainer.train_dataset:

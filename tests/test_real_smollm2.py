@@ -18,22 +18,51 @@ def smollm2():
     return MODEL_DIR
 
 
+@pytest.mark.slow
 def test_gguf_base_is_fine_tuned_in_4bit_and_evaluated_with_the_adapter(smollm2, real_spider, tmp_path):
     out = tmp_path / "adapter"
-    proc = run_sft(smollm2, real_spider, out, "--gguf_file", GGUF, "--quantization", "4bit", "--chat_template",
-                   "true", "--max_samples", "8", "--max_steps", "2", "--per_device_train_batch_size", "2",
-                   "--logging_steps", "1", "--base_model_cache", str(tmp_path / "base-cache"))
+    proc = run_sft(
+        smollm2,
+        real_spider,
+        out,
+        "--gguf_file",
+        GGUF,
+        "--quantization",
+        "4bit",
+        "--chat_template",
+        "true",
+        "--max_samples",
+        "8",
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--logging_steps",
+        "1",
+        "--base_model_cache",
+        str(tmp_path / "base-cache"),
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = meta(out)
     assert info["loaded_in_4bit"] is True and info["gguf_file"] == GGUF and info["steps"] == 2
     [converted] = (tmp_path / "base-cache").glob("SmolLM2-135M-Instruct.Q4_1-*/config.json")
     assert converted.parent == gguf_hf_folder(str(smollm2), GGUF, tmp_path / "base-cache")
     # the sweep evaluates from the converted folder, as here; the GGUF itself loads in lm-eval too
-    from_folder = run_spider_exec(f"pretrained={converted.parent},peft={out},dtype=float32", real_spider,
-                                  tmp_path / "eval", 2, "--apply_chat_template")
+    from_folder = run_spider_exec(
+        f"pretrained={converted.parent},peft={out},dtype=float32",
+        real_spider,
+        tmp_path / "eval",
+        2,
+        "--apply_chat_template",
+    )
     assert len(from_folder["samples"]) == 2
-    from_gguf = run_spider_exec(f"pretrained={smollm2},gguf_file={GGUF},peft={out},dtype=float32", real_spider,
-                                tmp_path / "eval-gguf", 2, "--apply_chat_template")
+    from_gguf = run_spider_exec(
+        f"pretrained={smollm2},gguf_file={GGUF},peft={out},dtype=float32",
+        real_spider,
+        tmp_path / "eval-gguf",
+        2,
+        "--apply_chat_template",
+    )
     assert [s["arguments"] for s in from_folder["samples"]] == [s["arguments"] for s in from_gguf["samples"]]
 
 
@@ -46,11 +75,33 @@ def test_two_launched_ranks_on_a_cold_cache_convert_the_gguf_once(smollm2, real_
     from tests.conftest import ROOT
 
     cache, out = tmp_path / "cold-cache", tmp_path / "ddp"
-    launch = (sys.executable, "-m", "accelerate.commands.launch", "--config_file",
-              str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"), "--num_processes", "2")
-    proc = run_sft(smollm2, real_spider, out, "--gguf_file", GGUF, "--chat_template", "true", "--max_samples", "8",
-                   "--max_steps", "2", "--per_device_train_batch_size", "2", "--base_model_cache", str(cache),
-                   launcher=launch)
+    launch = (
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--config_file",
+        str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"),
+        "--num_processes",
+        "2",
+    )
+    proc = run_sft(
+        smollm2,
+        real_spider,
+        out,
+        "--gguf_file",
+        GGUF,
+        "--chat_template",
+        "true",
+        "--max_samples",
+        "8",
+        "--max_steps",
+        "2",
+        "--per_device_train_batch_size",
+        "2",
+        "--base_model_cache",
+        str(cache),
+        launcher=launch,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (meta(out)["world_size"], meta(out)["steps"]) == (2, 2)
     assert [p.name for p in cache.iterdir()] == [gguf_hf_folder(str(smollm2), GGUF, cache).name]  # no leftovers
@@ -66,7 +117,7 @@ def test_converted_folder_tokenizes_chat_prompts_like_the_gguf(smollm2, real_spi
     folder = gguf_as_hf_folder(str(smollm2), GGUF, tmp_path)
     from_gguf = AutoTokenizer.from_pretrained(smollm2, gguf_file=GGUF)
     from_folder = AutoTokenizer.from_pretrained(folder)
-    rows = build_rows(real_spider, "dev")[:: 97]
+    rows = build_rows(real_spider, "dev")[::97]
     for row in rows:
         messages = chat_messages(build_prompt(row["question"], row["schema"]))
         expected = from_gguf.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)

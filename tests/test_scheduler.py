@@ -26,6 +26,7 @@ class Recorder:
                 self.envs[name] = env
             if name == self.fail:
                 raise RuntimeError(f"{name} broke")
+
         return Step(name, lambda: done, run, tuple(needs), training)
 
     def overlap(self, a, b):
@@ -35,12 +36,14 @@ class Recorder:
 
 def study_steps(rec, seconds=0.05):
     """The sweep's shape: a preparation, two trainings, evaluations of the base and of each adapter."""
-    return [rec.step("prepare", seconds=seconds),
-            rec.step("train-a", ["prepare"], training=True, seconds=3 * seconds),
-            rec.step("train-b", ["prepare"], training=True, seconds=3 * seconds),
-            rec.step("eval-base", ["prepare"], seconds=seconds),
-            rec.step("eval-a", ["prepare", "train-a"], seconds=seconds),
-            rec.step("eval-b", ["prepare", "train-b"], seconds=seconds)]
+    return [
+        rec.step("prepare", seconds=seconds),
+        rec.step("train-a", ["prepare"], training=True, seconds=3 * seconds),
+        rec.step("train-b", ["prepare"], training=True, seconds=3 * seconds),
+        rec.step("eval-base", ["prepare"], seconds=seconds),
+        rec.step("eval-a", ["prepare", "train-a"], seconds=seconds),
+        rec.step("eval-b", ["prepare", "train-b"], seconds=seconds),
+    ]
 
 
 def test_one_job_runs_the_plan_in_order_one_at_a_time():

@@ -18,13 +18,26 @@ def _read(path):
 
 def test_scores_pass_through_fields_and_skip_missing_databases(sample_spider, tmp_path, capsys):
     dev = json.loads((sample_spider / "dev.json").read_text())[:6]
-    records = [{"db_id": q["db_id"], "gold": q["query"], "prediction": q["query"], "qid": i} for i, q in enumerate(dev)]
+    records = [
+        {"db_id": q["db_id"], "gold": q["query"], "prediction": q["query"], "qid": i} for i, q in enumerate(dev)
+    ]
     records[1]["prediction"] = "SELECT 'wrong'"
     records[2]["prediction"] = "SELECT missing_column FROM airport"
     records.append({"db_id": "no_such_db", "gold": "SELECT 1", "prediction": "SELECT 1", "qid": 99})
     out = tmp_path / "scored.jsonl"
-    assert main(["--spider-dir", str(sample_spider), "--predictions", str(_write(tmp_path / "p.jsonl", records)),
-                 "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--spider-dir",
+                str(sample_spider),
+                "--predictions",
+                str(_write(tmp_path / "p.jsonl", records)),
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     scored = _read(out)
     assert [r["qid"] for r in scored] == [0, 1, 2, 3, 4, 5, 99]
     assert [r.get("exec_match") for r in scored] == [1, 0, 0, 1, 1, 1, None]
@@ -35,16 +48,31 @@ def test_scores_pass_through_fields_and_skip_missing_databases(sample_spider, tm
     assert "EX 0.6667 over 6 executed pairs" in summary and "skipped, database missing: 1" in summary
 
 
-@pytest.mark.parametrize("line, message", [
-    ("not json", "p.jsonl:1: not valid JSON"),
-    ('{"db_id": "airline", "gold": "SELECT 1"}', "p.jsonl:1: missing string field(s) prediction"),
-])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("not json", "p.jsonl:1: not valid JSON"),
+        ('{"db_id": "airline", "gold": "SELECT 1"}', "p.jsonl:1: missing string field(s) prediction"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2_and_no_output(sample_spider, tmp_path, line, message):
     (tmp_path / "p.jsonl").write_text(line + "\n")
     out = tmp_path / "scored.jsonl"
-    proc = subprocess.run([sys.executable, "-m", "tradeoff_tasks.score_cli", "--spider-dir", str(sample_spider),
-                           "--predictions", str(tmp_path / "p.jsonl"), "--output", str(out)],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tradeoff_tasks.score_cli",
+            "--spider-dir",
+            str(sample_spider),
+            "--predictions",
+            str(tmp_path / "p.jsonl"),
+            "--output",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
     assert message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     assert not out.exists()
@@ -63,8 +91,19 @@ def test_a_prediction_with_a_nul_character_is_that_records_error_and_the_run_com
     records[0]["prediction"] = "SELECT name\x00 FROM airports; SELECT 1"
     records[1]["gold"] = records[1]["gold"] + "\x00"
     out = tmp_path / "scored.jsonl"
-    assert main(["--spider-dir", str(sample_spider), "--predictions", str(_write(tmp_path / "p.jsonl", records)),
-                 "--output", str(out)]) == 0
+    assert (
+        main(
+            [
+                "--spider-dir",
+                str(sample_spider),
+                "--predictions",
+                str(_write(tmp_path / "p.jsonl", records)),
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     scored = _read(out)
     assert len(scored) == 3
     assert scored[0]["exec_match"] == 0 and "null character" in scored[0]["error"]
@@ -77,14 +116,32 @@ def test_the_cli_and_the_task_clean_the_same_generations_the_same_way(sample_spi
     from tradeoff_tasks import task_support
 
     dev = json.loads((sample_spider / "dev.json").read_text())[:1]
-    raw = ["SELECT name FROM singer\n\n### Question\nHow many?", "```sql\nSELECT 1;\n```\nThis query ...",
-           "SQL: SELECT count(*) FROM airports\n\n\nSELECT 2", "I cannot answer that.", "SELECT 'a\x00b'"]
+    raw = [
+        "SELECT name FROM singer\n\n### Question\nHow many?",
+        "```sql\nSELECT 1;\n```\nThis query ...",
+        "SQL: SELECT count(*) FROM airports\n\n\nSELECT 2",
+        "I cannot answer that.",
+        "SELECT 'a\x00b'",
+    ]
     records = [{"db_id": dev[0]["db_id"], "gold": dev[0]["query"], "prediction": text} for text in raw]
     out = tmp_path / "scored.jsonl"
-    assert main(["--spider-dir", str(sample_spider), "--predictions", str(_write(tmp_path / "p.jsonl", records)),
-                 "--output", str(out)]) == 0
-    docs = [dict(row, keep_distinct=False, timeout=5.0, max_rows=10_000) for row in
-            task_support.build_rows(sample_spider, "dev")[:1]] * len(raw)
+    assert (
+        main(
+            [
+                "--spider-dir",
+                str(sample_spider),
+                "--predictions",
+                str(_write(tmp_path / "p.jsonl", records)),
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    docs = [
+        dict(row, keep_distinct=False, timeout=5.0, max_rows=10_000)
+        for row in task_support.build_rows(sample_spider, "dev")[:1]
+    ] * len(raw)
     from_task = task_support.clean_and_score([[text] for text in raw], docs)
     assert [r["prediction_sql"] for r in _read(out)] == [resps[0] for resps in from_task]
     assert from_task[0] == ["SELECT name FROM singer"]

@@ -11,7 +11,11 @@ from tradeoff_tasks.spider_data import SpiderDataError, build_rows
 
 
 def _metrics(results):
-    return {k.split(",")[0]: v for k, v in results["results"]["spider_exec"].items() if k.endswith(",exec") and "_stderr" not in k}
+    return {
+        k.split(",")[0]: v
+        for k, v in results["results"]["spider_exec"].items()
+        if k.endswith(",exec") and "_stderr" not in k
+    }
 
 
 def test_gold_answers_score_one_on_the_sample(sample_spider):
@@ -19,8 +23,9 @@ def test_gold_answers_score_one_on_the_sample(sample_spider):
     results = evaluate(model, TASKS_DIR, spider_dir=str(sample_spider))
     metrics = _metrics(results)
     assert metrics["exec_match"] == 1.0 and metrics["exec_error"] == 0.0 and metrics["gold_error"] == 0.0
-    assert {k for k in metrics if k.startswith("exec_match_")} == {f"exec_match_{lvl}" for lvl in
-                                                                   ("easy", "medium", "hard", "extra")}
+    assert {k for k in metrics if k.startswith("exec_match_")} == {
+        f"exec_match_{lvl}" for lvl in ("easy", "medium", "hard", "extra")
+    }
     samples = results["samples"]["spider_exec"]
     assert len(samples) == 107
     # The prompt the model saw is exactly the shared prompt module's output.
@@ -32,7 +37,8 @@ def test_gold_answers_score_one_on_the_sample(sample_spider):
 def test_wrong_answers_errors_and_prose_are_scored_as_such(sample_spider):
     def answer(doc):
         return {0: "SELECT nonsense FROM nowhere", 1: "I cannot answer that.", 2: "SELECT 12345"}.get(
-            doc["index"] % 4, doc["query"])
+            doc["index"] % 4, doc["query"]
+        )
 
     metrics = _metrics(evaluate(ScriptedLM(answer), TASKS_DIR, spider_dir=str(sample_spider)))
     n = 107
@@ -43,10 +49,18 @@ def test_wrong_answers_errors_and_prose_are_scored_as_such(sample_spider):
 
 def test_text_after_the_sql_is_cut_as_the_stop_strings_cut_it(sample_spider):
     """The task checks only ";" during generation; its filter cuts at the other stop strings afterwards."""
-    tails = ["\n\n\n### Question\nHow many?", "\n### Question\nWhich?", " ### SQL\nSELECT 1", ";\nSELECT 2",
-             "\n\n\nSELECT 3"]
-    results = evaluate(ScriptedLM(lambda doc: doc["query"] + tails[doc["index"] % len(tails)]), TASKS_DIR,
-                       spider_dir=str(sample_spider))
+    tails = [
+        "\n\n\n### Question\nHow many?",
+        "\n### Question\nWhich?",
+        " ### SQL\nSELECT 1",
+        ";\nSELECT 2",
+        "\n\n\nSELECT 3",
+    ]
+    results = evaluate(
+        ScriptedLM(lambda doc: doc["query"] + tails[doc["index"] % len(tails)]),
+        TASKS_DIR,
+        spider_dir=str(sample_spider),
+    )
     assert _metrics(results)["exec_match"] == 1.0
     assert all(s["filtered_resps"][0] == s["doc"]["query"].strip() for s in results["samples"]["spider_exec"])
 

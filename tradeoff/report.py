@@ -6,15 +6,14 @@ Reads only what the sweep wrote, so it can be re-run on any results folder.
 from __future__ import annotations
 
 import csv
-import json
 from pathlib import Path
 
 import yaml
 
-from tradeoff.plots import metrics_vs_lr_plot, pareto_front, tradeoff_plot
 from tradeoff.layout import MMLU_CATEGORIES, tag_lr
+from tradeoff.plots import metrics_vs_lr_plot, pareto_front, tradeoff_plot
 from tradeoff.report_table import SPIDER_GROUPS, compute_rows, study_tags
-from training.run_state import write_json_atomically
+from tradeoff_tasks.records import atomic_path, write_json_atomically, write_text_atomically
 
 
 def _pp(value: float) -> str:
@@ -22,8 +21,9 @@ def _pp(value: float) -> str:
 
 
 def _delta(row: dict, prefix: str) -> str:
-    return (f"{_pp(row[f'{prefix}_delta'])} [{_pp(row[f'{prefix}_delta_ci_low'])}, "
-            f"{_pp(row[f'{prefix}_delta_ci_high'])}]")
+    return (
+        f"{_pp(row[f'{prefix}_delta'])} [{_pp(row[f'{prefix}_delta_ci_low'])}, {_pp(row[f'{prefix}_delta_ci_high'])}]"
+    )
 
 
 def _significant(row: dict, prefix: str) -> bool:
@@ -42,23 +42,30 @@ def summary_text(rows: list[dict]) -> list[str]:
         ex_word = "gains" if ex > 0 else "loses" if ex < 0 else "keeps"
         mm_word = "loses" if mm < 0 else "gains" if mm > 0 else "keeps"
         sig = [name for name, p in (("Spider", "spider_ex"), ("MMLU", "mmlu_acc")) if _significant(r, p)]
-        lines.append(f"- lr {r['learning_rate']:g} {ex_word} {abs(100 * ex):.1f} pp of Spider EX and {mm_word} "
-                     f"{abs(100 * mm):.1f} pp of MMLU ({'significant by McNemar at p < 0.05: ' + ', '.join(sig) if sig else 'neither change is significant by McNemar at p < 0.05'}).")
+        lines.append(
+            f"- lr {r['learning_rate']:g} {ex_word} {abs(100 * ex):.1f} pp of Spider EX and {mm_word} "
+            f"{abs(100 * mm):.1f} pp of MMLU ({'significant by McNemar at p < 0.05: ' + ', '.join(sig) if sig else 'neither change is significant by McNemar at p < 0.05'})."
+        )
     front = {p[2] for p in pareto_front([(r["mmlu_acc"], r["spider_ex"], r["model"]) for r in rows])}
     gainers = [r for r in tuned if r["spider_ex_delta"] > 0 and r["model"] in front]
     if not gainers:
         lines.append("")
-        lines.append("No learning rate improved Spider EX while staying on the Pareto frontier; fine-tuning did not "
-                     "pay off in this study.")
+        lines.append(
+            "No learning rate improved Spider EX while staying on the Pareto frontier; fine-tuning did not "
+            "pay off in this study."
+        )
         return lines
     best = max(gainers, key=lambda r: r["spider_ex_delta"] / max(-r["mmlu_acc_delta"], 1e-3))
     top = max(gainers, key=lambda r: r["spider_ex_delta"])
     cost = -best["mmlu_acc_delta"]
-    per_point = ("with no MMLU loss" if cost <= 0 else
-                 f"{best['spider_ex_delta'] / cost:.1f} EX points per MMLU point lost")
+    per_point = (
+        "with no MMLU loss" if cost <= 0 else f"{best['spider_ex_delta'] / cost:.1f} EX points per MMLU point lost"
+    )
     lines.append("")
-    lines.append(f"Best trade: lr {best['learning_rate']:g} ({per_point}). Highest specialization: "
-                 f"lr {top['learning_rate']:g} (EX {_pp(top['spider_ex_delta'])} pp, MMLU {_pp(top['mmlu_acc_delta'])} pp).")
+    lines.append(
+        f"Best trade: lr {best['learning_rate']:g} ({per_point}). Highest specialization: "
+        f"lr {top['learning_rate']:g} (EX {_pp(top['spider_ex_delta'])} pp, MMLU {_pp(top['mmlu_acc_delta'])} pp)."
+    )
     lines.append(f"Pareto-efficient models: {', '.join(sorted(front))}.")
     return lines
 
@@ -74,9 +81,18 @@ def _headline_row(r: dict) -> str:
 
     lr = "" if r["learning_rate"] is None else f"{r['learning_rate']:g}"
     loss = r.get("final_train_loss")
-    cells = [r["model"], lr, f"{r['spider_ex']:.4f}", change("spider_ex"), p_value("spider_ex"),
-             f"{r['mmlu_acc']:.4f}", change("mmlu_acc"), p_value("mmlu_acc"), str(r.get("train_steps") or "—"),
-             "—" if loss is None else f"{loss:.3f}"]
+    cells = [
+        r["model"],
+        lr,
+        f"{r['spider_ex']:.4f}",
+        change("spider_ex"),
+        p_value("spider_ex"),
+        f"{r['mmlu_acc']:.4f}",
+        change("mmlu_acc"),
+        p_value("mmlu_acc"),
+        str(r.get("train_steps") or "—"),
+        "—" if loss is None else f"{loss:.3f}",
+    ]
     return "| " + " | ".join(cells) + " |"
 
 
@@ -87,53 +103,97 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
         subset.append(f"Spider limited to {e['spider_limit']} questions")
     if e.get("mmlu_limit"):
         subset.append(f"MMLU limited to {e['mmlu_limit']} questions per subject")
-    first = (f"**Evaluated on a subset ({'; '.join(subset)}): a demonstration, not a study result.**"
-             if subset else f"Study `{study['name']}`: full Spider dev (executable questions) and full MMLU.")
-    out = [first, "", f"# Trade-off report: {study['name']}", "",
-           f"Base model `{study['base_model']}`" + (f" (`{study.get('gguf_file')}`)" if study.get("gguf_file") else "")
-           + f", training config `{study['training_config']}`, MMLU {e.get('mmlu_num_fewshot', 0)}-shot. "
-           "Changes are against the base model in percentage points with 95% paired bootstrap CIs "
-           "(2000 resamples of questions); p-values are exact McNemar tests against the base.", "",
-           "## Summary", "", *summary_text(rows), "", "## Spider EX and MMLU", "",
-           "| model | lr | Spider EX | Δ EX [95% CI] | McNemar p | MMLU | Δ MMLU [95% CI] | McNemar p | steps | final loss |",
-           "|---|---|---|---|---|---|---|---|---|---|"]
+    first = (
+        f"**Evaluated on a subset ({'; '.join(subset)}): a demonstration, not a study result.**"
+        if subset
+        else f"Study `{study['name']}`: full Spider dev (executable questions) and full MMLU."
+    )
+    out = [
+        first,
+        "",
+        f"# Trade-off report: {study['name']}",
+        "",
+        f"Base model `{study['base_model']}`"
+        + (f" (`{study.get('gguf_file')}`)" if study.get("gguf_file") else "")
+        + f", training config `{study['training_config']}`, MMLU {e.get('mmlu_num_fewshot', 0)}-shot. "
+        "Changes are against the base model in percentage points with 95% paired bootstrap CIs "
+        "(2000 resamples of questions); p-values are exact McNemar tests against the base.",
+        "",
+        "## Summary",
+        "",
+        *summary_text(rows),
+        "",
+        "## Spider EX and MMLU",
+        "",
+        "| model | lr | Spider EX | Δ EX [95% CI] | McNemar p | MMLU | Δ MMLU [95% CI] | McNemar p | steps | final loss |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         out.append(_headline_row(r))
-    out += ["", "## Spider EX by hardness", "", "| model | " + " | ".join(SPIDER_GROUPS) + " |",
-            "|---|" + "---|" * len(SPIDER_GROUPS)]
+    out += [
+        "",
+        "## Spider EX by hardness",
+        "",
+        "| model | " + " | ".join(SPIDER_GROUPS) + " |",
+        "|---|" + "---|" * len(SPIDER_GROUPS),
+    ]
     for r in rows:
-        cells = ["— (n=0)" if not r[f"spider_ex_{g}_n"] else
-                 f"{r[f'spider_ex_{g}']:.3f} (n={r[f'spider_ex_{g}_n']})"
-                 + ("" if r["model"] == "base" else f" {_delta(r, f'spider_ex_{g}')}") for g in SPIDER_GROUPS]
+        cells = [
+            "— (n=0)"
+            if not r[f"spider_ex_{g}_n"]
+            else f"{r[f'spider_ex_{g}']:.3f} (n={r[f'spider_ex_{g}_n']})"
+            + ("" if r["model"] == "base" else f" {_delta(r, f'spider_ex_{g}')}")
+            for g in SPIDER_GROUPS
+        ]
         out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
-    out += ["", "## MMLU by category", "", "| model | " + " | ".join(c.removeprefix("mmlu_") for c in MMLU_CATEGORIES)
-            + " |", "|---|" + "---|" * len(MMLU_CATEGORIES)]
+    out += [
+        "",
+        "## MMLU by category",
+        "",
+        "| model | " + " | ".join(c.removeprefix("mmlu_") for c in MMLU_CATEGORIES) + " |",
+        "|---|" + "---|" * len(MMLU_CATEGORIES),
+    ]
     for r in rows:
-        cells = [f"{r[f'{c}_acc']:.3f}" + ("" if r["model"] == "base" else f" {_delta(r, f'{c}_acc')}")
-                 for c in MMLU_CATEGORIES]
+        cells = [
+            f"{r[f'{c}_acc']:.3f}" + ("" if r["model"] == "base" else f" {_delta(r, f'{c}_acc')}")
+            for c in MMLU_CATEGORIES
+        ]
         out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
     out += ["", "## MMLU subjects that lost the most", ""]
     for tag in sorted({s["model"] for s in subjects}, key=tag_lr):
         worst = sorted((s for s in subjects if s["model"] == tag and s["delta"] < 0), key=lambda s: s["delta"])[:5]
-        out.append(f"- {tag}: " + ("; ".join(f"{s['subject'].removeprefix('mmlu_')} {_pp(s['delta'])} pp (n={s['n']})"
-                                              for s in worst) or "no subject lost accuracy"))
-    out += ["", "## Figures", "", "![trade-off](tradeoff.png)", "", "![metrics vs learning rate](metrics_vs_lr.png)",
-            "", "## Provenance", "",
-            f"Computed by `tradeoff report {results_dir}` from `eval/*/*/samples_*.jsonl.gz` and `training/*.json`; "
-            "the commands that produced them are in `commands.jsonl`, versions and hardware in `environment.json`, "
-            "the study config in `study.yaml`. Full table: `summary.csv` / `summary.json`; every subject: "
-            "`mmlu_subjects.csv`.", ""]
+        out.append(
+            f"- {tag}: "
+            + (
+                "; ".join(f"{s['subject'].removeprefix('mmlu_')} {_pp(s['delta'])} pp (n={s['n']})" for s in worst)
+                or "no subject lost accuracy"
+            )
+        )
+    out += [
+        "",
+        "## Figures",
+        "",
+        "![trade-off](tradeoff.png)",
+        "",
+        "![metrics vs learning rate](metrics_vs_lr.png)",
+        "",
+        "## Provenance",
+        "",
+        f"Computed by `tradeoff report {results_dir}` from `eval/*/*/samples_*.jsonl.gz` and `training/*.json`; "
+        "the commands that produced them are in `commands.jsonl`, versions and hardware in `environment.json`, "
+        "the study config in `study.yaml`. Full table: `summary.csv` / `summary.json`; every subject: "
+        "`mmlu_subjects.csv`.",
+        "",
+    ]
     return "\n".join(out)
 
 
 def _write_csv(path: Path, rows: list[dict]) -> None:
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("w", newline="") as f:
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
-    tmp.replace(path)
 
 
 def write_report(results_dir: Path) -> Path:
@@ -147,10 +207,8 @@ def write_report(results_dir: Path) -> Path:
     tradeoff_plot(rows, results_dir / "tradeoff.png")
     metrics_vs_lr_plot(rows, results_dir / "metrics_vs_lr.png")
     report = results_dir / "report.md"
-    tmp = report.with_name("report.md.partial")
     text = _markdown(rows, subjects, study, results_dir)
     if unfinished:  # named at the top, so a partial study never passes for a complete one
         text = f"**Not finished yet: {', '.join(unfinished)} (no complete evaluation); not in the tables.**\n\n" + text
-    tmp.write_text(text)
-    tmp.replace(report)
+    write_text_atomically(report, text)
     return report

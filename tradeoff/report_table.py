@@ -12,8 +12,8 @@ import yaml
 from tradeoff import layout
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.samples import Scores, load_suite
-from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
 from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
+from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +35,21 @@ def _align(model: Scores, base: Scores) -> tuple[Scores, Scores]:
 
 def _metric(prefix: str, model: np.ndarray, base: np.ndarray, with_test: bool) -> dict:
     delta, low, high = paired_bootstrap_ci(model, base)
-    row = {prefix: float(model.mean()) if model.size else float("nan"), f"{prefix}_n": int(model.size),
-           f"{prefix}_delta": delta, f"{prefix}_delta_ci_low": low, f"{prefix}_delta_ci_high": high}
+    row = {
+        prefix: float(model.mean()) if model.size else float("nan"),
+        f"{prefix}_n": int(model.size),
+        f"{prefix}_delta": delta,
+        f"{prefix}_delta_ci_low": low,
+        f"{prefix}_delta_ci_high": high,
+    }
     if with_test:
         row[f"{prefix}_ci_low"], row[f"{prefix}_ci_high"] = bootstrap_ci(model)
         test = mcnemar_exact(model, base)
-        row |= {f"{prefix}_mcnemar_p": test["p_value"], f"{prefix}_gained": test["gained"],
-                f"{prefix}_lost": test["lost"]}
+        row |= {
+            f"{prefix}_mcnemar_p": test["p_value"],
+            f"{prefix}_gained": test["gained"],
+            f"{prefix}_lost": test["lost"],
+        }
     return row
 
 
@@ -51,8 +59,11 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
     rates = sorted(float(lr) for lr in study["learning_rates"])
     tags = [(layout.BASE, None)] + [(layout.lr_tag(lr), lr) for lr in rates]
-    done = [(t, lr) for t, lr in tags
-            if all((layout.eval_dir(results_dir, t, s) / layout.RESULTS_FILE).is_file() for s in layout.SUITES)]
+    done = [
+        (t, lr)
+        for t, lr in tags
+        if all((layout.eval_dir(results_dir, t, s) / layout.RESULTS_FILE).is_file() for s in layout.SUITES)
+    ]
     if not done or done[0][0] != layout.BASE:
         raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
     return done, [t for t, _ in tags if (t, _) not in done]
@@ -79,13 +90,23 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
         if meta_path.is_file():
             meta = json.loads(meta_path.read_text())
             losses = [e["loss"] for e in meta.get("loss_history", []) if "loss" in e]
-            row |= {"train_steps": meta.get("steps"), "train_epochs": meta.get("epochs"),
-                    "final_train_loss": losses[-1] if losses else None}
+            row |= {
+                "train_steps": meta.get("steps"),
+                "train_epochs": meta.get("epochs"),
+                "final_train_loss": losses[-1] if losses else None,
+            }
         rows.append(row)
         for group, mask in mmlu.groups.items():
             if group.startswith("subject:") and tag != layout.BASE:
-                subject_rows.append({"model": tag, "learning_rate": lr, "subject": group.removeprefix("subject:"),
-                                     "n": int(mask.sum()), "acc": float(mmlu.correct[mask].mean()),
-                                     "base_acc": float(mmlu_base.correct[mask].mean()),
-                                     "delta": float(mmlu.correct[mask].mean() - mmlu_base.correct[mask].mean())})
+                subject_rows.append(
+                    {
+                        "model": tag,
+                        "learning_rate": lr,
+                        "subject": group.removeprefix("subject:"),
+                        "n": int(mask.sum()),
+                        "acc": float(mmlu.correct[mask].mean()),
+                        "base_acc": float(mmlu_base.correct[mask].mean()),
+                        "delta": float(mmlu.correct[mask].mean() - mmlu_base.correct[mask].mean()),
+                    }
+                )
     return rows, subject_rows

@@ -38,9 +38,15 @@ def _read_jsonl(path: Path) -> list[dict]:
 def mmlu_question(task: str, sample: dict) -> dict:
     """One MMLU question from lm-eval's per-sample log line."""
     loglikelihoods = [float(resp[0]) for resp in sample["filtered_resps"]]
-    return {"task": task, "doc_id": sample["doc_id"], "subject": sample["doc"]["subject"],
-            "target": int(sample["target"]), "loglikelihoods": loglikelihoods,
-            "prediction": int(np.argmax(loglikelihoods)), "acc": sample["acc"]}
+    return {
+        "task": task,
+        "doc_id": sample["doc_id"],
+        "subject": sample["doc"]["subject"],
+        "target": int(sample["target"]),
+        "loglikelihoods": loglikelihoods,
+        "prediction": int(np.argmax(loglikelihoods)),
+        "acc": sample["acc"],
+    }
 
 
 def write_mmlu_questions(logs: dict[str, Path], out: Path) -> int:
@@ -62,8 +68,9 @@ def spider_scores(folder: Path) -> Scores:
 
 def mmlu_scores(folder: Path) -> Scores:
     results = json.loads((folder / layout.RESULTS_FILE).read_text())
-    category_of = {task: group for group in layout.MMLU_CATEGORIES
-                   for task in results["group_subtasks"].get(group, [])}
+    category_of = {
+        task: group for group in layout.MMLU_CATEGORIES for task in results["group_subtasks"].get(group, [])
+    }
     rows = _read_jsonl(folder / layout.MMLU_QUESTIONS_FILE)
     keys = [(r["task"], r["doc_id"]) for r in rows]
     categories = np.array([category_of.get(r["task"], "unknown") for r in rows])

@@ -9,9 +9,9 @@ as what they need has finished; trainings have their own limit because they need
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Callable
 
 
 @dataclass
@@ -35,9 +35,15 @@ def slot_environment(slot: int, gpus: list[int] | None) -> dict[str, str]:
     return {"CUDA_VISIBLE_DEVICES": str(gpus[slot % len(gpus)])} if gpus else {}
 
 
-def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: list[int] | None = None,
-              on_start: Callable[[Step, dict], None] = lambda step, env: None,
-              on_finish: Callable[[Step], None] = lambda step: None, deadline: float | None = None) -> list[str]:
+def run_steps(
+    steps: list[Step],
+    jobs: int = 1,
+    training_jobs: int = 1,
+    gpus: list[int] | None = None,
+    on_start: Callable[[Step, dict], None] = lambda step, env: None,
+    on_finish: Callable[[Step], None] = lambda step: None,
+    deadline: float | None = None,
+) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran, in the order they finished.
 
     On a failure no new step starts; the running ones finish, then the first error is raised again. After the
@@ -78,8 +84,9 @@ def run_steps(steps: list[Step], jobs: int = 1, training_jobs: int = 1, gpus: li
     if failure is not None:
         raise failure
     if pending and deadline is not None and time.time() >= deadline:
-        raise DeadlinePassed(f"time limit reached before {len(pending)} step(s) started: "
-                             f"{', '.join(s.name for s in pending)}")
+        raise DeadlinePassed(
+            f"time limit reached before {len(pending)} step(s) started: {', '.join(s.name for s in pending)}"
+        )
     if pending:
         raise StepFailed(f"steps never became ready: {', '.join(s.name for s in pending)}")
     return ran

@@ -7,8 +7,9 @@ import math
 import numpy as np
 
 
-def paired_bootstrap_ci(model: np.ndarray, base: np.ndarray, n_boot: int = 2000, seed: int = 0,
-                        level: float = 0.95) -> tuple[float, float, float]:
+def paired_bootstrap_ci(
+    model: np.ndarray, base: np.ndarray, n_boot: int = 2000, seed: int = 0, level: float = 0.95
+) -> tuple[float, float, float]:
     """Mean difference model - base and its percentile bootstrap CI, resampling questions (pairs kept)."""
     diff = np.asarray(model, dtype=float) - np.asarray(base, dtype=float)
     if diff.size == 0:
@@ -39,8 +40,9 @@ def mcnemar_exact(model: np.ndarray, base: np.ndarray) -> dict:
     if n == 0:
         return {"gained": 0, "lost": 0, "p_value": 1.0}
     k = min(gained, lost)
-    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2)
-                 for i in range(k + 1)]
+    log_terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2) for i in range(k + 1)
+    ]
     top = max(log_terms)
     tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
     return {"gained": gained, "lost": lost, "p_value": min(1.0, 2 * tail)}

@@ -127,8 +127,11 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     for key in ("jobs", "training_jobs"):
         if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:
             raise StudyConfigError(f"{path}: {key} must be a whole number >= 1")
-    if study.gpus is not None and (not isinstance(study.gpus, list) or not study.gpus
-                                   or not all(isinstance(g, int) and g >= 0 for g in study.gpus)):
+    if study.gpus is not None and (
+        not isinstance(study.gpus, list)
+        or not study.gpus
+        or not all(isinstance(g, int) and g >= 0 for g in study.gpus)
+    ):
         raise StudyConfigError(f"{path}: gpus must be a list of GPU indices, e.g. [0, 1], or null")
     if str(study.mmlu_source or "").endswith(".jsonl") and study.eval.mmlu_num_fewshot:
         raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use mmlu_num_fewshot: 0")

@@ -9,11 +9,12 @@ or set TRADEOFF_CACHE_DIR=off to run without. Values are stored as JSON (bytes t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
 from pathlib import Path
+
+from .records import file_sha256
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS gold (key TEXT PRIMARY KEY, rows TEXT NOT NULL);
@@ -28,22 +29,6 @@ def cache_dir() -> Path | None:
     if configured:
         return Path(configured)
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "tradeoff-tasks"
-
-
-_file_hashes: dict[tuple, str] = {}
-
-
-def file_sha256(path: str) -> str:
-    """sha256 of a file, computed once per process for each (path, size, mtime)."""
-    stat = os.stat(path)
-    key = (os.path.realpath(path), stat.st_size, stat.st_mtime_ns)
-    if key not in _file_hashes:
-        digest = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                digest.update(block)
-        _file_hashes[key] = digest.hexdigest()
-    return _file_hashes[key]
 
 
 def _encode(value):
@@ -102,7 +87,9 @@ class ResultCache:
         return None if text is None else [tuple(_decode(v) for v in row) for row in json.loads(text)]
 
     def put_gold(self, key: str, rows: list[tuple]) -> None:
-        self._put("INSERT OR REPLACE INTO gold VALUES (?, ?)", key, json.dumps([[_encode(v) for v in r] for r in rows]))
+        self._put(
+            "INSERT OR REPLACE INTO gold VALUES (?, ?)", key, json.dumps([[_encode(v) for v in r] for r in rows])
+        )
 
     def get_hardness(self, sql: str) -> str | None:
         return self._get("SELECT level FROM hardness WHERE sql = ?", sql)

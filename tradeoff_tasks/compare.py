@@ -8,7 +8,7 @@ otherwise. Values compare with Python equality (6 == 6.0, '6' != 6, None == None
 from __future__ import annotations
 
 from collections import Counter
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 Row = tuple
 

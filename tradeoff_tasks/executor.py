@@ -18,8 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DENIED_FUNCTIONS = frozenset(
-    {"load_extension", "fts3_tokenizer", "readfile", "writefile", "edit", "fsdir", "zipfile", "sqlar_compress",
-     "sqlar_uncompress", "sqlite_dbpage", "shell_add_schema", "shell_escape_crnl"}
+    {
+        "load_extension",
+        "fts3_tokenizer",
+        "readfile",
+        "writefile",
+        "edit",
+        "fsdir",
+        "zipfile",
+        "sqlar_compress",
+        "sqlar_uncompress",
+        "sqlite_dbpage",
+        "shell_add_schema",
+        "shell_escape_crnl",
+    }
 )
 _ALLOWED_ACTIONS = frozenset({sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_RECURSIVE})
 _QUERY_START = re.compile(r"^(?:\s|--[^\n]*\n|/\*.*?\*/|\()*(select|with|values)\b", re.IGNORECASE | re.DOTALL)

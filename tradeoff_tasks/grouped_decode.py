@@ -31,13 +31,15 @@ def _decode_step_shares_heads(module, query, attention_mask, dropout, kwargs) ->
     return groups > 1 and query.shape[2] == 1 and one_mask_row and plain
 
 
-def grouped_decode_sdpa(module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None,
-                        **kwargs):
+def grouped_decode_sdpa(
+    module, query, key, value, attention_mask, dropout=0.0, scaling=None, is_causal=None, **kwargs
+):
     """transformers' sdpa attention signature: query [b, heads, q, d], key/value [b, kv_heads, k, d];
     returns ([b, q, heads, d], None)."""
     if not _decode_step_shares_heads(module, query, attention_mask, dropout, kwargs):
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
-                                      is_causal=is_causal, **kwargs)
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, is_causal=is_causal, **kwargs
+        )
     batch, heads, _, dim = query.shape
     kv_heads = key.shape[1]
     # query head h reads key/value head h // group (repeat_kv's order), so this reshape keeps each head's keys

@@ -9,7 +9,7 @@ each AND/OR between HAVING conditions counts as an aggregation too.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import sqlglot
 from sqlglot import exp
@@ -100,7 +100,7 @@ def _component_counts(select: exp.Select, has_set_op: bool) -> tuple[int, int, i
     return comp1, comp2, others
 
 
-@lru_cache(maxsize=None)
+@cache
 def hardness(sql: str) -> str:
     """Spider hardness of a (gold) SQL query; raises ValueError if it cannot be parsed as a SELECT."""
     try:

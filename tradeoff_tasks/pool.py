@@ -15,8 +15,8 @@ import subprocess
 import sys
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 _PACKAGE_PARENT = str(Path(__file__).resolve().parent.parent)
 KILL_GRACE_S = 1.0
@@ -24,10 +24,15 @@ KILL_GRACE_S = 1.0
 
 class _Worker:
     def __init__(self, memory_bytes: int):
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ, PYTHONPATH=os.pathsep.join(filter(None, [_PACKAGE_PARENT, os.environ.get("PYTHONPATH")]))
+        )
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "tradeoff_tasks.sql_worker", str(memory_bytes)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env=env,
+            bufsize=0,
         )
         self.buffer = b""
         self.index: int | None = None

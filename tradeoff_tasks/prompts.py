@@ -9,7 +9,7 @@ prompt/completion boundary on a token boundary.
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 INSTRUCTION = "Write one SQLite query that answers the question about the database below."
 _PLAIN_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
 from tqdm import tqdm
 
+from .executor import Limits
 from .hardness import LEVELS, hardness_or_unknown
 from .pool import WorkerPool
+from .records import atomic_path
 from .spider_data import SpiderDataError, database_path, resolve_spider_dir
-
 from .sql_text import clean_generation
-from .executor import Limits
 
 REQUIRED_FIELDS = ("db_id", "gold", "prediction")  # no lm-eval / datasets import here: start-up is part of the cost
 
@@ -48,10 +47,13 @@ def read_predictions(path: Path) -> list[dict]:
     return records
 
 
-def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, timeout: float,
-                  workers: int | None = None) -> list[dict]:
-    out = [dict(r, hardness=hardness_or_unknown(r["gold"]), prediction_sql=clean_generation(r["prediction"]))
-           for r in records]
+def score_records(
+    records: list[dict], spider_dir: Path, keep_distinct: bool, timeout: float, workers: int | None = None
+) -> list[dict]:
+    out = [
+        dict(r, hardness=hardness_or_unknown(r["gold"]), prediction_sql=clean_generation(r["prediction"]))
+        for r in records
+    ]
     runnable = []
     for record in out:
         db = database_path(spider_dir, record["db_id"])
@@ -60,9 +62,14 @@ def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, ti
         else:
             record["skipped"] = f"database missing: {db}"
     tasks = [
-        {"db": str(database_path(spider_dir, r["db_id"]).resolve()), "gold": r["gold"],
-         "prediction": r["prediction_sql"], "keep_distinct": keep_distinct,
-         "timeout": timeout, "max_rows": Limits.max_rows}
+        {
+            "db": str(database_path(spider_dir, r["db_id"]).resolve()),
+            "gold": r["gold"],
+            "prediction": r["prediction_sql"],
+            "keep_distinct": keep_distinct,
+            "timeout": timeout,
+            "max_rows": Limits.max_rows,
+        }
         for r in runnable
     ]
     pool = WorkerPool(workers)
@@ -71,7 +78,7 @@ def score_records(records: list[dict], spider_dir: Path, keep_distinct: bool, ti
             scores = pool.run(tasks, on_result=lambda *_: bar.update())
     finally:
         pool.close()
-    for record, score in zip(runnable, scores):
+    for record, score in zip(runnable, scores, strict=True):
         record.update(score)
     return out
 
@@ -98,11 +105,8 @@ def _ratio(values: list[int]) -> str:
 
 
 def write_jsonl_atomically(path: Path, records: list[dict]) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    with tmp.open("w", encoding="utf-8") as f:
-        for record in records:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)  # a crash leaves only the .partial file, never a truncated result
+    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as f:
+        f.writelines(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -111,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--predictions", required=True, type=Path, help="input JSONL: db_id, gold, prediction")
     parser.add_argument("--output", required=True, type=Path, help="output JSONL, written when scoring is complete")
     parser.add_argument("--keep-distinct", action="store_true", help="do not remove DISTINCT before executing")
-    parser.add_argument("--timeout", type=float, default=Limits.timeout_s, help="seconds per query (default %(default)s)")
+    parser.add_argument(
+        "--timeout", type=float, default=Limits.timeout_s, help="seconds per query (default %(default)s)"
+    )
     parser.add_argument("--workers", type=int, default=None, help="worker processes (default: one per core)")
     args = parser.parse_args(argv)
     try:

@@ -28,7 +28,7 @@ def resolve_spider_dir(spider_dir: str | os.PathLike | None = None) -> Path:
     value = spider_dir or os.environ.get("SPIDER_DIR")
     if not value:
         raise SpiderDataError(
-            "no Spider directory given: pass --metadata '{\"spider_dir\": \"DIR\"}' or set SPIDER_DIR=DIR"
+            'no Spider directory given: pass --metadata \'{"spider_dir": "DIR"}\' or set SPIDER_DIR=DIR'
         )
     path = Path(value).expanduser()
     if not (path / "tables.json").is_file():
@@ -123,5 +123,3 @@ def build_rows(
         }
         for q in questions
     ]
-
-

@@ -66,7 +66,7 @@ def clean_model_output(text: str) -> str:
     text = _LABEL.sub("", text)
     start = _STATEMENT_START.search(text)
     if start:
-        text = text[start.start():]
+        text = text[start.start() :]
     return first_statement(text).strip()
 
 

@@ -38,8 +38,11 @@ def load_dataset_dict(
     from .grouped_decode import use_grouped_decode
 
     if use_grouped_decode(_flag(grouped_decode)):
-        print("spider_exec: decode steps share key/value heads without copying them (tradeoff_tasks/"
-              "grouped_decode.py); --metadata '{\"grouped_decode\": false}' keeps transformers' sdpa", file=sys.stderr)
+        print(
+            "spider_exec: decode steps share key/value heads without copying them (tradeoff_tasks/"
+            "grouped_decode.py); --metadata '{\"grouped_decode\": false}' keeps transformers' sdpa",
+            file=sys.stderr,
+        )
     return datasets.DatasetDict({"eval": datasets.Dataset.from_list([dict(row, **options) for row in rows])})
 
 
@@ -68,9 +71,9 @@ def _key(task: dict) -> tuple:
 
 def clean_and_score(resps: list[list[str]], docs: list[dict]) -> list[list[str]]:
     cleaned = [[clean_generation(r) for r in doc_resps] for doc_resps in resps]
-    tasks = {_key(t): t for doc, preds in zip(docs, cleaned) for t in (_task(doc, p) for p in preds)}
+    tasks = {_key(t): t for doc, preds in zip(docs, cleaned, strict=True) for t in (_task(doc, p) for p in preds)}
     todo = [t for key, t in tasks.items() if key not in _scores]
-    for task, score in zip(todo, score_tasks(todo)):
+    for task, score in zip(todo, score_tasks(todo), strict=True):
         _scores[_key(task)] = score
     return cleaned
 

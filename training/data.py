@@ -23,8 +23,13 @@ def sft_example(question: str, schema: str, sql: str, chat: bool) -> dict:
 
 
 def build_sft_dataset(
-    spider_dir, split: str = "train", chat: bool = False, sample_rows: int = 0, eval_fraction: float = 0.02,
-    max_samples: int | None = None, seed: int = 42,
+    spider_dir,
+    split: str = "train",
+    chat: bool = False,
+    sample_rows: int = 0,
+    eval_fraction: float = 0.02,
+    max_samples: int | None = None,
+    seed: int = 42,
 ) -> tuple[datasets.DatasetDict, str]:
     """Train/eval splits of prompt-completion rows, and the sha256 of exactly those rows.
 

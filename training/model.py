@@ -18,7 +18,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
 
 from training import varlen_attention
 
-
 DEFAULT_BASE_MODEL_CACHE = "runs/base-models"  # where a GGUF base is written once as a bf16 HF folder
 
 
@@ -56,8 +55,11 @@ def cast_adapters_to_base_dtype(model: torch.nn.Module) -> torch.dtype:
 def bnb_config() -> BitsAndBytesConfig:
     dtype = compute_dtype() if torch.cuda.is_available() else torch.bfloat16
     return BitsAndBytesConfig(
-        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-        bnb_4bit_compute_dtype=dtype, bnb_4bit_quant_storage=dtype,  # storage dtype lets FSDP shard 4-bit weights
+        load_in_4bit=True,
+        bnb_4bit_quant_type="nf4",
+        bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=dtype,
+        bnb_4bit_quant_storage=dtype,  # storage dtype lets FSDP shard 4-bit weights
     )
 
 
@@ -118,8 +120,15 @@ def load_tokenizer(model_path: str, gguf_file: str | None, revision: str | None,
         ) from None
 
 
-def load_model(model_path: str, gguf_file: str | None, revision: str | None, quantize: bool,
-               attn_implementation: str | None, cache_dir: Path, device_index: int | None):
+def load_model(
+    model_path: str,
+    gguf_file: str | None,
+    revision: str | None,
+    quantize: bool,
+    attn_implementation: str | None,
+    cache_dir: Path,
+    device_index: int | None,
+):
     kwargs = {"revision": revision, "dtype": compute_dtype(), "attn_implementation": attn_implementation}
     if attn_implementation == varlen_attention.NAME:
         varlen_attention.register()

@@ -1,4 +1,5 @@
-"""What makes a training run resumable and reproducible: its settings, checkpoints and training_meta.json.
+"""What makes a training run resumable and reproducible: its settings, checkpoints and training_meta.json
+(with what the trainer measured: how many examples max_length dropped or cut, tokens/s, peak memory).
 
 A run directory holds run_settings.json (written at the start), checkpoint-N/ folders, and, once finished,
 the adapter plus training_meta.json. A restart resumes from the last *complete* checkpoint, and only if the
@@ -9,26 +10,24 @@ the Trainer would otherwise silently keep the old schedule.
 from __future__ import annotations
 
 import json
-import os
-import platform
 import re
 import shutil
-from importlib import metadata
+import sys
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tradeoff_tasks.records import write_json_atomically
+
+if TYPE_CHECKING:  # the argument groups live in sft.py, which imports this module
+    from training.sft import ModelArguments, SpiderArguments, TrainingArguments
 
 SETTINGS_FILE = "run_settings.json"
 META_FILE = "training_meta.json"
-LIBRARIES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "accelerate", "datasets", "lm_eval")
 
 
 class RunStateError(RuntimeError):
     """A run directory that cannot be (re)used as asked; the message is one line."""
-
-
-def write_json_atomically(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".partial")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    os.replace(tmp, path)
 
 
 def last_complete_checkpoint(output_dir: Path) -> Path | None:
@@ -51,8 +50,10 @@ def prepare_run_dir(output_dir: Path, settings: dict, overwrite: bool) -> Path |
     """Check the directory against this run's settings; return the checkpoint to resume from, if any."""
     finished = (output_dir / META_FILE).is_file()
     if finished and not overwrite:
-        raise RunStateError(f"{output_dir}: a finished run is already there; pass --overwrite_output_dir true "
-                            "to train again, or choose another --output_dir")
+        raise RunStateError(
+            f"{output_dir}: a finished run is already there; pass --overwrite_output_dir true "
+            "to train again, or choose another --output_dir"
+        )
     if overwrite:
         for path in output_dir.glob("checkpoint-*"):
             shutil.rmtree(path)
@@ -73,21 +74,71 @@ def prepare_run_dir(output_dir: Path, settings: dict, overwrite: bool) -> Path |
     return checkpoint
 
 
-def library_versions() -> dict[str, str]:
-    versions = {}
-    for name in LIBRARIES:
-        try:
-            versions[name] = metadata.version(name.replace("_", "-"))
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    versions["python"] = platform.python_version()
-    return versions
+def run_settings(
+    spider: SpiderArguments,
+    model: ModelArguments,
+    train: TrainingArguments,
+    data_sha256: str,
+    n_rows: dict,
+    quantize: bool,
+    world_size: int,
+) -> dict:
+    """Everything that shapes the adapter; a resume with any of these changed is refused."""
+    return {
+        "learning_rate": train.learning_rate,
+        "seed": train.seed,
+        "data_sha256": data_sha256,
+        "rows": n_rows,
+        "spider": asdict(spider) | {"spider_dir": None},  # the location may move; the data hash pins the content
+        "base_model": model.model_name_or_path,
+        "base_model_revision": model.model_revision,
+        "gguf_file": model.gguf_file,
+        "quantization": "4bit-nf4-double-quant" if quantize else "none",
+        "lora": {
+            "r": model.lora_r,
+            "alpha": model.lora_alpha,
+            "dropout": model.lora_dropout,
+            "target_modules": model.lora_target_modules,
+            "in_base_dtype": model.adapters_in_base_dtype,
+        },
+        "effective_batch_size": train.per_device_train_batch_size * train.gradient_accumulation_steps * world_size,
+        "num_train_epochs": train.num_train_epochs,
+        "max_steps": train.max_steps,
+        "lr_scheduler_type": getattr(train.lr_scheduler_type, "value", train.lr_scheduler_type),
+        "warmup_steps": train.warmup_steps,
+        "max_length": train.max_length,
+        "packing": train.packing,
+        "padding_free": train.padding_free,
+        "weight_decay": train.weight_decay,
+        "train_sampling_strategy": train.train_sampling_strategy,
+    }
 
 
-def hardware() -> dict:
+def report_truncation(trainer, n_rows: int, max_length: int | None) -> dict:
+    """trl drops examples whose completion max_length cut off entirely, and cuts others mid-SQL; both would
+    quietly change what is learned, so say so on stderr and keep the counts for training_meta.json."""
+    used = len(trainer.train_dataset)
+    truncated = sum(len(ids) >= max_length for ids in trainer.train_dataset["input_ids"]) if max_length else 0
+    if used < n_rows or truncated:
+        print(
+            f"sft.py: warning: of {n_rows} training examples {n_rows - used} were dropped (prompt longer than "
+            f"max_length={max_length}) and {truncated} cut short; raise --max_length",
+            file=sys.stderr,
+        )
+    return {"train_examples": n_rows, "train_examples_used": used, "train_examples_truncated": truncated}
+
+
+def throughput(trainer, train_metrics: dict) -> dict:
+    """Real (non-padding) tokens per second of this process's training, and peak GPU memory."""
     import torch
 
-    info = {"platform": platform.platform(), "cpu_count": os.cpu_count(), "cuda": torch.cuda.is_available()}
+    tokens = next((e["num_tokens"] for e in reversed(trainer.state.log_history) if "num_tokens" in e), None)
+    runtime = train_metrics.get("train_runtime")
+    info = {
+        "num_tokens": tokens,
+        "train_runtime_s": runtime,
+        "tokens_per_second": round(tokens / runtime, 1) if tokens and runtime else None,
+    }
     if torch.cuda.is_available():
-        info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+        info["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
     return info

@@ -17,24 +17,20 @@ the last complete one if the settings are unchanged) and, when finished, the ada
 
 from __future__ import annotations
 
+import logging
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:  # `accelerate launch training/sft.py` puts training/, not the root, on sys.path
-    sys.path.insert(0, str(ROOT))
-
 DEFAULT_CONFIG = ROOT / "harness_configs" / "sft_llama3_8b.yaml"
-
-import logging  # noqa: E402
 
 # On CPUs with AVX512-BF16, bitsandbytes warns at import that an optional hub-fetched kernel is missing; the
 # built-in CPU path it falls back to is what we use, so the warning is only noise on every run.
 logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
-from trl import SFTConfig  # noqa: E402
+from trl import SFTConfig  # noqa: E402 (after quieting bitsandbytes' import-time warning)
 
 from training.model import DEFAULT_BASE_MODEL_CACHE  # noqa: E402
 
@@ -43,8 +39,10 @@ from training.model import DEFAULT_BASE_MODEL_CACHE  # noqa: E402
 class SpiderArguments:
     spider_dir: str | None = field(default=None, metadata={"help": "Spider directory (default: $SPIDER_DIR)"})
     split: str = field(default="train", metadata={"help": "Spider split to train on"})
-    chat_template: bool = field(default=False, metadata={
-        "help": "train in chat format (the prompt as the user turn); evaluate with --apply_chat_template"})
+    chat_template: bool = field(
+        default=False,
+        metadata={"help": "train in chat format (the prompt as the user turn); evaluate with --apply_chat_template"},
+    )
     sample_rows: int = field(default=0, metadata={"help": "example rows per table in the prompt (as at eval)"})
     eval_fraction: float = field(default=0.02, metadata={"help": "held-out share of the rows for eval loss"})
     max_samples: int | None = field(default=None, metadata={"help": "use only the first N questions"})
@@ -55,45 +53,40 @@ class ModelArguments:
     model_name_or_path: str = field(default="meta-llama/Meta-Llama-3-8B", metadata={"help": "hub id or local dir"})
     model_revision: str | None = field(default=None, metadata={"help": "hub revision of the base model"})
     gguf_file: str | None = field(default=None, metadata={"help": "GGUF file inside model_name_or_path"})
-    quantization: str = field(default="auto", metadata={
-        "help": "4bit (QLoRA: NF4, double quant, bf16 compute), none (LoRA), or auto: 4bit iff CUDA"})
-    attn_implementation: str | None = field(default="sdpa", metadata={
-        "help": "sdpa, eager, flash_attention_2, or torch_varlen (padding-free batches: torch's flash varlen kernel)"})
+    quantization: str = field(
+        default="auto",
+        metadata={"help": "4bit (QLoRA: NF4, double quant, bf16 compute), none (LoRA), or auto: 4bit iff CUDA"},
+    )
+    attn_implementation: str | None = field(
+        default="sdpa",
+        metadata={
+            "help": "sdpa, eager, flash_attention_2, or torch_varlen (padding-free batches: torch's flash varlen kernel)"
+        },
+    )
     lora_r: int = 16
     lora_alpha: int = 32
     lora_dropout: float = 0.05
     lora_target_modules: list[str] = field(default_factory=lambda: ["all-linear"])
-    adapters_in_base_dtype: bool = field(default=False, metadata={
-        "help": "keep the LoRA weights in the base model's dtype (bf16 on a GPU) instead of peft's fp32, as trl "
-                "already does for 4-bit bases: no casts around every LoRA matmul"})
-    base_model_cache: str = field(default=DEFAULT_BASE_MODEL_CACHE, metadata={
-        "help": "where a GGUF base is written once as a plain HF folder for 4-bit loading"})
+    adapters_in_base_dtype: bool = field(
+        default=False,
+        metadata={
+            "help": "keep the LoRA weights in the base model's dtype (bf16 on a GPU) instead of peft's fp32, as trl "
+            "already does for 4-bit bases: no casts around every LoRA matmul"
+        },
+    )
+    base_model_cache: str = field(
+        default=DEFAULT_BASE_MODEL_CACHE,
+        metadata={"help": "where a GGUF base is written once as a plain HF folder for 4-bit loading"},
+    )
 
 
 @dataclass
 class TrainingArguments(SFTConfig):
     learning_rate: float = field(default=1e-4, metadata={"aliases": ["--lr"], "help": "peak learning rate"})
-    overwrite_output_dir: bool = field(default=False, metadata={
-        "help": "train again into a directory that holds a finished run (transformers 5 dropped this flag)"})
-
-
-def run_settings(spider: SpiderArguments, model: ModelArguments, train: TrainingArguments, data_sha256: str,
-                 n_rows: dict, quantize: bool, world_size: int) -> dict:
-    """Everything that shapes the adapter; a resume with any of these changed is refused."""
-    return {
-        "learning_rate": train.learning_rate, "seed": train.seed, "data_sha256": data_sha256, "rows": n_rows,
-        "spider": asdict(spider) | {"spider_dir": None},  # the location may move; the data hash pins the content
-        "base_model": model.model_name_or_path, "base_model_revision": model.model_revision,
-        "gguf_file": model.gguf_file, "quantization": "4bit-nf4-double-quant" if quantize else "none",
-        "lora": {"r": model.lora_r, "alpha": model.lora_alpha, "dropout": model.lora_dropout,
-                 "target_modules": model.lora_target_modules, "in_base_dtype": model.adapters_in_base_dtype},
-        "effective_batch_size": train.per_device_train_batch_size * train.gradient_accumulation_steps * world_size,
-        "num_train_epochs": train.num_train_epochs, "max_steps": train.max_steps,
-        "lr_scheduler_type": getattr(train.lr_scheduler_type, "value", train.lr_scheduler_type), "warmup_steps": train.warmup_steps,
-        "max_length": train.max_length, "packing": train.packing, "padding_free": train.padding_free,
-        "weight_decay": train.weight_decay,
-        "train_sampling_strategy": train.train_sampling_strategy,
-    }
+    overwrite_output_dir: bool = field(
+        default=False,
+        metadata={"help": "train again into a directory that holds a finished run (transformers 5 dropped this flag)"},
+    )
 
 
 def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArguments):
@@ -105,7 +98,7 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
 
     from training import model as base
     from training.data import build_sft_dataset, truncate_tokenized
-    from training.run_state import last_complete_checkpoint, prepare_run_dir
+    from training.run_state import last_complete_checkpoint, prepare_run_dir, run_settings
 
     state = PartialState()
     if args.output_dir is None:
@@ -117,13 +110,25 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     # A GGUF base is converted into a shared folder on first use: one process per machine writes it while the
     # others wait, then they read it (launched ranks would otherwise all convert into the same folder at once).
     with state.local_main_process_first():
-        tokenizer = base.load_tokenizer(model_args.model_name_or_path, model_args.gguf_file,
-                                        model_args.model_revision, Path(model_args.base_model_cache))
-    data, data_sha256 = build_sft_dataset(spider.spider_dir, spider.split, spider.chat_template, spider.sample_rows,
-                                          spider.eval_fraction, spider.max_samples, args.seed)
+        tokenizer = base.load_tokenizer(
+            model_args.model_name_or_path,
+            model_args.gguf_file,
+            model_args.model_revision,
+            Path(model_args.base_model_cache),
+        )
+    data, data_sha256 = build_sft_dataset(
+        spider.spider_dir,
+        spider.split,
+        spider.chat_template,
+        spider.sample_rows,
+        spider.eval_fraction,
+        spider.max_samples,
+        args.seed,
+    )
     quantize = base.use_4bit(model_args.quantization)
-    settings = run_settings(spider, model_args, args, data_sha256, {k: len(v) for k, v in data.items()}, quantize,
-                            state.num_processes)
+    settings = run_settings(
+        spider, model_args, args, data_sha256, {k: len(v) for k, v in data.items()}, quantize, state.num_processes
+    )
     if state.is_main_process:
         prepare_run_dir(output_dir, settings, bool(args.overwrite_output_dir))
     state.wait_for_everyone()
@@ -132,9 +137,15 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     # DDP: each rank loads its own 4-bit copy onto its GPU. FSDP: no device map; accelerate loads the base on
     # the main process (fsdp_cpu_ram_efficient_loading) and shards it across the ranks.
     fsdp = state.distributed_type == DistributedType.FSDP
-    model = base.load_model(model_args.model_name_or_path, model_args.gguf_file, model_args.model_revision, quantize,
-                            model_args.attn_implementation, Path(model_args.base_model_cache),
-                            state.local_process_index if torch.cuda.is_available() and not fsdp else None)
+    model = base.load_model(
+        model_args.model_name_or_path,
+        model_args.gguf_file,
+        model_args.model_revision,
+        quantize,
+        model_args.attn_implementation,
+        Path(model_args.base_model_cache),
+        state.local_process_index if torch.cuda.is_available() and not fsdp else None,
+    )
     # Padding-free batches (every question of a batch in one row, no pad tokens): trl refuses max_length there
     # because its collator would not enforce it, so trl gets None and the tokenized rows are cut here instead.
     max_length = args.max_length
@@ -142,10 +153,14 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     if cut_here:
         args.max_length = None
     trainer = SFTTrainer(
-        model=model, args=args, train_dataset=data["train"], eval_dataset=data.get("eval"),
+        model=model,
+        args=args,
+        train_dataset=data["train"],
+        eval_dataset=data.get("eval"),
         processing_class=tokenizer,
-        peft_config=base.lora_config(model_args.lora_r, model_args.lora_alpha, model_args.lora_dropout,
-                                     model_args.lora_target_modules),
+        peft_config=base.lora_config(
+            model_args.lora_r, model_args.lora_alpha, model_args.lora_dropout, model_args.lora_target_modules
+        ),
     )
     if model_args.adapters_in_base_dtype:
         base.cast_adapters_to_base_dtype(trainer.model)
@@ -158,19 +173,9 @@ def build_trainer(spider: SpiderArguments, model_args: ModelArguments, args: Tra
     return trainer, settings, checkpoint
 
 
-def report_truncation(trainer, n_rows: int, max_length: int | None) -> dict:
-    """trl drops examples whose completion max_length cut off entirely, and cuts others mid-SQL; both would
-    quietly change what is learned, so say so on stderr and keep the counts for training_meta.json."""
-    used = len(trainer.train_dataset)
-    truncated = sum(len(ids) >= max_length for ids in trainer.train_dataset["input_ids"]) if max_length else 0
-    if used < n_rows or truncated:
-        print(f"sft.py: warning: of {n_rows} training examples {n_rows - used} were dropped (prompt longer than "
-              f"max_length={max_length}) and {truncated} cut short; raise --max_length", file=sys.stderr)
-    return {"train_examples": n_rows, "train_examples_used": used, "train_examples_truncated": truncated}
-
-
 def train(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArguments) -> Path:
-    from training.run_state import META_FILE, hardware, library_versions, write_json_atomically
+    from tradeoff_tasks.records import hardware, library_versions, write_json_atomically
+    from training.run_state import META_FILE, report_truncation, throughput
 
     trainer, settings, checkpoint = build_trainer(spider, model_args, args)
     truncation = report_truncation(trainer, settings["rows"]["train"], args.max_length)
@@ -181,31 +186,28 @@ def train(spider: SpiderArguments, model_args: ModelArguments, args: TrainingArg
         trainer.accelerator.state.fsdp_plugin.set_state_dict_type("FULL_STATE_DICT")
     trainer.save_model(str(output_dir))
     if trainer.accelerator.is_main_process:
-        meta = dict(settings, spider_dir=str(spider.spider_dir), output_dir=str(output_dir),
-                    steps=trainer.state.global_step, epochs=trainer.state.epoch,
-                    loaded_in_4bit=bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
-                    **truncation, resumed=checkpoint is not None, resumed_from=str(checkpoint) if checkpoint else None,
-                    wall_time_s=round(time.time() - started, 1), loss_history=trainer.state.log_history,
-                    throughput=throughput(trainer, result.metrics),
-                    libraries=library_versions(), hardware=hardware(), world_size=trainer.accelerator.num_processes,
-                    distributed_type=str(trainer.accelerator.distributed_type),
-                    command=" ".join(sys.argv))
+        meta = dict(
+            settings,
+            spider_dir=str(spider.spider_dir),
+            output_dir=str(output_dir),
+            steps=trainer.state.global_step,
+            epochs=trainer.state.epoch,
+            loaded_in_4bit=bool(getattr(trainer.model, "is_loaded_in_4bit", False)),
+            **truncation,
+            resumed=checkpoint is not None,
+            resumed_from=str(checkpoint) if checkpoint else None,
+            wall_time_s=round(time.time() - started, 1),
+            loss_history=trainer.state.log_history,
+            throughput=throughput(trainer, result.metrics),
+            libraries=library_versions(),
+            hardware=hardware(),
+            world_size=trainer.accelerator.num_processes,
+            distributed_type=str(trainer.accelerator.distributed_type),
+            command=" ".join(sys.argv),
+        )
         write_json_atomically(output_dir / META_FILE, meta)  # written last: its presence means finished
         print(f"adapter and {META_FILE} written to {output_dir}")
     return output_dir
-
-
-def throughput(trainer, train_metrics: dict) -> dict:
-    """Real (non-padding) tokens per second of this process's training, and peak GPU memory."""
-    import torch
-
-    tokens = next((e["num_tokens"] for e in reversed(trainer.state.log_history) if "num_tokens" in e), None)
-    runtime = train_metrics.get("train_runtime")
-    info = {"num_tokens": tokens, "train_runtime_s": runtime,
-            "tokens_per_second": round(tokens / runtime, 1) if tokens and runtime else None}
-    if torch.cuda.is_available():
-        info["peak_gpu_memory_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
-    return info
 
 
 def parse(argv: list[str]) -> tuple[SpiderArguments, ModelArguments, TrainingArguments]:

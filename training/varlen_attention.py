@@ -16,6 +16,7 @@ the tests compare against padded training.
 from __future__ import annotations
 
 import inspect
+import itertools
 import logging
 from collections import Counter
 
@@ -31,6 +32,7 @@ calls = Counter()  # attention calls per path, so a benchmark can show which one
 
 try:
     from torch.nn.attention.varlen import varlen_attn
+
     _VARLEN_PARAMS = inspect.signature(varlen_attn).parameters
 except ImportError:  # torch < 2.10
     varlen_attn, _VARLEN_PARAMS = None, {}
@@ -58,8 +60,12 @@ def _flash_varlen(query, key, value, cu_seq_lens, max_length, scaling):
 def _per_sequence_sdpa(query, key, value, cu_seq_lens, scaling):
     """The same result as _flash_varlen, one sdpa call per sequence (CPU, tests)."""
     bounds = cu_seq_lens.tolist()
-    outs = [F.scaled_dot_product_attention(query[:, :, a:b], key[:, :, a:b], value[:, :, a:b], is_causal=True,
-                                           scale=scaling, enable_gqa=True) for a, b in zip(bounds, bounds[1:])]
+    outs = [
+        F.scaled_dot_product_attention(
+            query[:, :, a:b], key[:, :, a:b], value[:, :, a:b], is_causal=True, scale=scaling, enable_gqa=True
+        )
+        for a, b in itertools.pairwise(bounds)
+    ]
     return torch.cat(outs, dim=2).transpose(1, 2)
 
 
@@ -68,8 +74,9 @@ def varlen_attention_forward(module, query, key, value, attention_mask, dropout=
     kernel_scale_ok = scaling is None or "scale" in _VARLEN_PARAMS or scaling == query.size(-1) ** -0.5
     if cu_seq_lens is None or query.size(0) != 1 or (dropout and module.training) or not kernel_scale_ok:
         calls["sdpa"] += 1
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout, scaling=scaling,
-                                      **kwargs)
+        return sdpa_attention_forward(
+            module, query, key, value, attention_mask, dropout=dropout, scaling=scaling, **kwargs
+        )
     if query.is_cuda and varlen_attn is not None:
         calls["flash_varlen"] += 1
         return _flash_varlen(query, key, value, cu_seq_lens, int(kwargs["max_length_q"]), scaling), None

@@ -23,8 +23,11 @@ def _tables_entry(db_id: str) -> dict:
         "column_names": [[t, c.replace("_", " ").lower()] for t, c in columns],
         "column_types": types,
         "primary_keys": [index[(name, primary)] for name, _, primary, _ in tables],
-        "foreign_keys": [[index[(name, col)], index[(ref, ref_col)]]
-                         for name, _, _, foreign in tables for col, ref, ref_col in foreign],
+        "foreign_keys": [
+            [index[(name, col)], index[(ref, ref_col)]]
+            for name, _, _, foreign in tables
+            for col, ref, ref_col in foreign
+        ],
     }
 
 

@@ -26,7 +26,9 @@ def _table_questions(table, columns, primary, rows, rng) -> list[tuple[str, str]
     names = [c for c, _, _ in columns]
     label = next((c for c in ("name", "title") if c in names), primary)
     category = next((c for c in names if (table, c) in CATEGORIES), None)
-    numbers = [c for c, _, spider_type in columns if spider_type == "number" and c != primary and not c.endswith("_id")]
+    numbers = [
+        c for c, _, spider_type in columns if spider_type == "number" and c != primary and not c.endswith("_id")
+    ]
     many = _plural(table)
     qs = [(f"How many {many} are there?", f"SELECT count(*) FROM {table}")]
     for num in numbers[:2]:
@@ -35,37 +37,59 @@ def _table_questions(table, columns, primary, rows, rng) -> list[tuple[str, str]
         mid = int(mid)
         w = _words(num)
         qs += [
-            (f"List the {_words(label)} of all {many} whose {w} is greater than {mid}.",
-             f"SELECT {label} FROM {table} WHERE {num} > {mid}"),
+            (
+                f"List the {_words(label)} of all {many} whose {w} is greater than {mid}.",
+                f"SELECT {label} FROM {table} WHERE {num} > {mid}",
+            ),
             (f"What is the average {w} of all {many}?", f"SELECT avg({num}) FROM {table}"),
             (f"What are the maximum and minimum {w} across {many}?", f"SELECT max({num}), min({num}) FROM {table}"),
-            (f"List the {_words(label)} of {many} in descending order of {w}.",
-             f"SELECT {label} FROM {table} ORDER BY {num} DESC"),
-            (f"Which of the {many} has the largest {w}? Give its {_words(label)}.",
-             f"SELECT {label} FROM {table} ORDER BY {num} DESC LIMIT 1"),
-            (f"List the {_words(label)} of {many} whose {w} is between {int(low)} and {int(high)}.",
-             f"SELECT {label} FROM {table} WHERE {num} BETWEEN {int(low)} AND {int(high)}"),
-            (f"List the {_words(label)} of {many} whose {w} is above the average {w}.",
-             f"SELECT {label} FROM {table} WHERE {num} > (SELECT avg({num}) FROM {table})"),
+            (
+                f"List the {_words(label)} of {many} in descending order of {w}.",
+                f"SELECT {label} FROM {table} ORDER BY {num} DESC",
+            ),
+            (
+                f"Which of the {many} has the largest {w}? Give its {_words(label)}.",
+                f"SELECT {label} FROM {table} ORDER BY {num} DESC LIMIT 1",
+            ),
+            (
+                f"List the {_words(label)} of {many} whose {w} is between {int(low)} and {int(high)}.",
+                f"SELECT {label} FROM {table} WHERE {num} BETWEEN {int(low)} AND {int(high)}",
+            ),
+            (
+                f"List the {_words(label)} of {many} whose {w} is above the average {w}.",
+                f"SELECT {label} FROM {table} WHERE {num} > (SELECT avg({num}) FROM {table})",
+            ),
         ]
     if category:
         w, value, other = _words(category), *rng.sample(CATEGORIES[(table, category)], 2)
         qs += [
             (f"How many {many} have {w} '{value}'?", f"SELECT count(*) FROM {table} WHERE {category} = '{value}'"),
-            (f"Show each {w} and the number of {many} with it.",
-             f"SELECT {category}, count(*) FROM {table} GROUP BY {category}"),
-            (f"Which {w} is the most common among {many}?",
-             f"SELECT {category} FROM {table} GROUP BY {category} ORDER BY count(*) DESC LIMIT 1"),
-            (f"Which {w} values are shared by more than 2 {many}?",
-             f"SELECT {category} FROM {table} GROUP BY {category} HAVING count(*) > 2"),
+            (
+                f"Show each {w} and the number of {many} with it.",
+                f"SELECT {category}, count(*) FROM {table} GROUP BY {category}",
+            ),
+            (
+                f"Which {w} is the most common among {many}?",
+                f"SELECT {category} FROM {table} GROUP BY {category} ORDER BY count(*) DESC LIMIT 1",
+            ),
+            (
+                f"Which {w} values are shared by more than 2 {many}?",
+                f"SELECT {category} FROM {table} GROUP BY {category} HAVING count(*) > 2",
+            ),
             (f"List the different {w} values of the {many}.", f"SELECT DISTINCT {category} FROM {table}"),
-            (f"List the {_words(label)} of {many} whose {w} is '{value}' or '{other}'.",
-             f"SELECT {label} FROM {table} WHERE {category} = '{value}' OR {category} = '{other}'"),
+            (
+                f"List the {_words(label)} of {many} whose {w} is '{value}' or '{other}'.",
+                f"SELECT {label} FROM {table} WHERE {category} = '{value}' OR {category} = '{other}'",
+            ),
         ]
         if numbers:
             num = numbers[0]
-            qs.append((f"What is the average {_words(num)} of {many} for each {w}?",
-                       f"SELECT {category}, avg({num}) FROM {table} GROUP BY {category}"))
+            qs.append(
+                (
+                    f"What is the average {_words(num)} of {many} for each {w}?",
+                    f"SELECT {category}, avg({num}) FROM {table} GROUP BY {category}",
+                )
+            )
     return qs
 
 
@@ -76,27 +100,39 @@ def _join_questions(child, parent, fk, parent_key, schema, rows) -> list[tuple[s
     child_num = next((c for c in child_cols if not c.endswith("_id")), None)
     kids, parents = _plural(child), _plural(parent)
     qs = [
-        (f"For each of the {kids}, show the {_words(label)} of its {parent}.",
-         f"SELECT T2.{label} FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key}"),
-        (f"Show the {_words(label)} of each {parent} and the number of {kids} it has.",
-         f"SELECT T2.{label}, count(*) FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key} "
-         f"GROUP BY T1.{fk}"),
-        (f"Which {parent} has the most {kids}? Give its {_words(label)}.",
-         f"SELECT T2.{label} FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key} "
-         f"GROUP BY T1.{fk} ORDER BY count(*) DESC LIMIT 1"),
-        (f"List the {_words(label)} of {parents} that have no {kids}.",
-         f"SELECT {label} FROM {parent} WHERE {parent_key} NOT IN (SELECT {fk} FROM {child})"),
+        (
+            f"For each of the {kids}, show the {_words(label)} of its {parent}.",
+            f"SELECT T2.{label} FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key}",
+        ),
+        (
+            f"Show the {_words(label)} of each {parent} and the number of {kids} it has.",
+            f"SELECT T2.{label}, count(*) FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key} "
+            f"GROUP BY T1.{fk}",
+        ),
+        (
+            f"Which {parent} has the most {kids}? Give its {_words(label)}.",
+            f"SELECT T2.{label} FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key} "
+            f"GROUP BY T1.{fk} ORDER BY count(*) DESC LIMIT 1",
+        ),
+        (
+            f"List the {_words(label)} of {parents} that have no {kids}.",
+            f"SELECT {label} FROM {parent} WHERE {parent_key} NOT IN (SELECT {fk} FROM {child})",
+        ),
     ]
     if child_num:
         values = sorted(r[[c for c, _, _ in schema[child][0]].index(child_num)] for r in rows[child])
         cut = int(values[len(values) * 3 // 4])
         qs += [
-            (f"What is the total {_words(child_num)} of the {kids} of each {parent}? Show the {_words(label)} too.",
-             f"SELECT T2.{label}, sum(T1.{child_num}) FROM {child} AS T1 JOIN {parent} AS T2 "
-             f"ON T1.{fk} = T2.{parent_key} GROUP BY T1.{fk}"),
-            (f"List the distinct {_words(label)} of {parents} with a {child} whose {_words(child_num)} exceeds {cut}.",
-             f"SELECT DISTINCT T2.{label} FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key} "
-             f"WHERE T1.{child_num} > {cut}"),
+            (
+                f"What is the total {_words(child_num)} of the {kids} of each {parent}? Show the {_words(label)} too.",
+                f"SELECT T2.{label}, sum(T1.{child_num}) FROM {child} AS T1 JOIN {parent} AS T2 "
+                f"ON T1.{fk} = T2.{parent_key} GROUP BY T1.{fk}",
+            ),
+            (
+                f"List the distinct {_words(label)} of {parents} with a {child} whose {_words(child_num)} exceeds {cut}.",
+                f"SELECT DISTINCT T2.{label} FROM {child} AS T1 JOIN {parent} AS T2 ON T1.{fk} = T2.{parent_key} "
+                f"WHERE T1.{child_num} > {cut}",
+            ),
         ]
     return qs
 

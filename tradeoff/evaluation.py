@@ -1,0 +1,147 @@
+"""A sweep's evaluations: the lm_eval command of each (model, suite), what it evaluates (the base, or an adapter
+on the base it was trained on), whether it is done, and how its output becomes the results layout
+(tradeoff/layout.py). An evaluation is written to a `.partial` folder and renamed when complete, so a
+half-written result never passes for one.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+import sys
+from pathlib import Path
+
+from tradeoff import layout
+from tradeoff.samples import write_mmlu_questions
+from tradeoff.step_commands import SweepError, run_logged
+from tradeoff.study import Study
+from tradeoff_tasks.records import file_sha256
+
+
+def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) -> None:
+    """Refuse to evaluate an adapter on a base other than the one it was trained on (peft would fail with
+    shape errors deep inside model loading, or worse, load silently onto a same-shaped model)."""
+    meta = json.loads((adapter / "training_meta.json").read_text())
+    trained_on = (str(Path(meta["base_model"])), meta.get("gguf_file"))
+    if trained_on != (str(Path(base_model)), gguf_file):
+        raise SweepError(
+            f"{adapter}: adapter was trained on {trained_on[0]} ({trained_on[1] or 'no GGUF'}), "
+            f"not on {base_model} ({gguf_file or 'no GGUF'}); fix base_model/gguf_file in the study"
+        )
+
+
+def _base_model_cache(study: Study) -> Path:
+    """The trainer's cache of converted GGUF bases, so training and evaluation share one conversion."""
+    from training.model import DEFAULT_BASE_MODEL_CACHE
+
+    return Path(study.training_args.get("base_model_cache", DEFAULT_BASE_MODEL_CACHE))
+
+
+def converted_base(study: Study) -> Path:
+    """Where a GGUF base is written once as a plain bf16 HF folder; lm-eval loads that in under a second
+    instead of dequantizing the GGUF on every start."""
+    from training.model import gguf_hf_folder
+
+    return gguf_hf_folder(study.base_model, study.gguf_file, _base_model_cache(study))
+
+
+def convert_base(study: Study) -> None:
+    from training.model import gguf_as_hf_folder
+
+    gguf_as_hf_folder(study.base_model, study.gguf_file, _base_model_cache(study))
+
+
+def _model_args(study: Study, tag: str) -> str:
+    if study.gguf_file:
+        args = [f"pretrained={converted_base(study).resolve()}"]
+    else:
+        args = [f"pretrained={study.base_model}"]
+    if tag != layout.BASE:
+        adapter = layout.adapter_dir(study.runs, tag)
+        check_adapter_base(adapter, study.base_model, study.gguf_file)
+        args.append(f"peft={adapter}")
+    return ",".join(args + [f"dtype={study.eval.dtype}"])
+
+
+def eval_dir(study: Study, tag: str, suite: str) -> Path:
+    return layout.eval_dir(study.results, tag, suite)
+
+
+def _evaluated_model(study: Study, tag: str) -> str | None:
+    """What an evaluation of `tag` runs on: "base", or the sha256 of the adapter's weights (a retrained adapter
+    is another model at the same path); None while the adapter has not been trained."""
+    if tag == layout.BASE:
+        return layout.BASE
+    adapter = layout.adapter_dir(study.runs, tag)
+    weights = adapter / "adapter_model.safetensors"
+    if not (adapter / "training_meta.json").is_file() or not weights.is_file():
+        return None
+    return file_sha256(weights)  # read once per version of the file: a sweep asks for every adapter's at each start
+
+
+def evaluation_done(study: Study, tag: str, suite: str) -> bool:
+    """Its folder exists and was made from the adapter now on disk, so a retrained adapter is evaluated anew."""
+    stamp = eval_dir(study, tag, suite) / layout.EVALUATED_MODEL_FILE
+    current = _evaluated_model(study, tag)
+    return current is not None and stamp.is_file() and stamp.read_text().strip() == current
+
+
+def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
+    final = eval_dir(study, tag, suite)
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    e = study.eval
+    command = [
+        sys.executable,
+        "-m",
+        "lm_eval",
+        "--model",
+        "hf",
+        "--model_args",
+        _model_args(study, tag),
+        "--include_path",
+        study.tasks_dir,
+        "--device",
+        e.device,
+        "--output_path",
+        str(partial / "raw"),
+        "--log_samples",
+        "--seed",
+        "0",
+    ]
+    if e.apply_chat_template:
+        command.append("--apply_chat_template")
+    if suite == "spider_exec":
+        command += ["--batch_size", str(e.generation_batch_size or e.batch_size)]
+        command += [
+            "--tasks",
+            "spider_exec",
+            "--metadata",
+            json.dumps({"spider_dir": study.spider_dir}),
+            "--gen_kwargs",
+            f"max_gen_toks={e.max_gen_toks}",
+        ]
+        command += ["--limit", str(e.spider_limit)] if e.spider_limit else []
+    else:
+        command += ["--batch_size", str(e.batch_size)]
+        command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
+        command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
+    evaluated = _evaluated_model(study, tag)
+    run_logged(study, f"eval-{tag}-{suite}", command, env)
+    (partial / layout.EVALUATED_MODEL_FILE).write_text(f"{evaluated}\n")
+    [results_file] = (partial / "raw").rglob("results_*.json")
+    shutil.move(str(results_file), partial / layout.RESULTS_FILE)
+    # lm-eval names each log samples_<task>_<timestamp>.jsonl
+    logs = {
+        path.name.removeprefix("samples_").rsplit("_", 1)[0]: path
+        for path in (partial / "raw").rglob("samples_*.jsonl")
+    }
+    if suite == "spider_exec":
+        with logs["spider_exec"].open("rb") as src, gzip.open(partial / layout.SPIDER_SAMPLES_FILE, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+    else:  # 57 per-subject logs become one line per question (what the report needs)
+        write_mmlu_questions(logs, partial / layout.MMLU_QUESTIONS_FILE)
+    shutil.rmtree(partial / "raw")
+    shutil.rmtree(final, ignore_errors=True)
+    partial.rename(final)

@@ -1,0 +1,88 @@
+"""Running one step of a sweep: its command as a subprocess in its own process group, its output in
+results/<study>/logs/<step>.log, and one line of results/<study>/commands.jsonl (command, environment, exit
+status, start, wall time); stopped with everything it started when the study's deadline comes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+from tradeoff.study import Study
+
+
+class SweepError(RuntimeError):
+    """A step failed; the message names the step and its log."""
+
+
+class TimeLimitReached(SweepError):
+    """The sweep's --time-limit came: running steps were stopped, the next run resumes."""
+
+
+_COMMANDS_LOG_LOCK = threading.Lock()  # steps may finish at once when the study runs several in parallel
+
+
+def run_logged(study: Study, step: str, command: list[str], env: dict[str, str]) -> None:
+    logs = study.results / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    log_path = logs / f"{step}.log"
+    started = time.time()
+    with log_path.open("w") as log:
+        log.write("".join(f"{k}={v} " for k, v in env.items()) + f"$ {shlex.join(command)}\n")
+        log.flush()
+        # its own process group, so that at the time limit the step stops with every process it started
+        proc = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
+        )
+        rc = _wait(proc, study.deadline)
+    entry = {
+        "step": step,
+        "command": shlex.join(command),
+        "env": env,
+        "rc": rc,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(started)),
+        "wall_s": round(time.time() - started, 1),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    with _COMMANDS_LOG_LOCK, (study.results / "commands.jsonl").open("a") as f:
+        f.write(json.dumps(entry) + "\n")
+    if rc is None:
+        raise TimeLimitReached(f"step {step} stopped at the time limit; log: {log_path}")
+    if rc != 0:
+        tail = "".join(log_path.read_text().splitlines(keepends=True)[-5:])
+        raise SweepError(f"step {step} failed (exit {rc}); log: {log_path}\n{tail}")
+
+
+def _wait(proc: subprocess.Popen, deadline: float | None, grace_s: float = 20.0) -> int | None:
+    """The exit status, or None when the deadline came first: then the process group gets SIGTERM (a trainer
+    may still finish writing a checkpoint) and, after grace_s, SIGKILL."""
+    try:
+        return proc.wait(timeout=None if deadline is None else max(deadline - time.time(), 0))
+    except subprocess.TimeoutExpired:
+        pass
+    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            proc.wait(timeout=wait_s)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    return None
+
+
+def launcher_command(launcher: list[str]) -> list[str]:
+    """The study's launcher, run with this interpreter so a virtual environment need not be activated."""
+    if launcher and launcher[0] in ("python", "python3"):
+        return [sys.executable, *launcher[1:]]
+    if launcher[:2] == ["accelerate", "launch"]:
+        return [sys.executable, "-m", "accelerate.commands.launch", *launcher[2:]]
+    return list(launcher)
