@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import ABSENT, SHARED
 from tests.lm_eval_cli import run_spider_exec
-from tests.training_runs import meta, run_sft
+from tests.training_runs import DDP_LAUNCH, meta, run_sft
 from training.model import gguf_as_hf_folder, gguf_hf_folder
 
 MODEL_DIR = SHARED / "models" / "smollm2-135m-instruct"
@@ -70,20 +70,7 @@ def test_gguf_base_is_fine_tuned_in_4bit_and_evaluated_with_the_adapter(smollm2,
 def test_two_launched_ranks_on_a_cold_cache_convert_the_gguf_once(smollm2, real_spider, tmp_path):
     """On a fresh machine both ranks of a launch used to convert the GGUF into the same folder at once and fail;
     now the main process converts while the other waits, then both load the folder it wrote."""
-    import sys
-
-    from tests.conftest import ROOT
-
     cache, out = tmp_path / "cold-cache", tmp_path / "ddp"
-    launch = (
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"),
-        "--num_processes",
-        "2",
-    )
     proc = run_sft(
         smollm2,
         real_spider,
@@ -100,7 +87,7 @@ def test_two_launched_ranks_on_a_cold_cache_convert_the_gguf_once(smollm2, real_
         "2",
         "--base_model_cache",
         str(cache),
-        launcher=launch,
+        launcher=DDP_LAUNCH,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (meta(out)["world_size"], meta(out)["steps"]) == (2, 2)

@@ -12,6 +12,21 @@ def _write(path, records):
     return path
 
 
+def _score(spider, tmp_path, records):
+    """spider-exec-score on these records; the scored records it wrote."""
+    out = tmp_path / "scored.jsonl"
+    argv = [
+        "--spider-dir",
+        str(spider),
+        "--predictions",
+        str(_write(tmp_path / "p.jsonl", records)),
+        "--output",
+        str(out),
+    ]
+    assert main(argv) == 0
+    return _read(out)
+
+
 def _read(path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -24,21 +39,7 @@ def test_scores_pass_through_fields_and_skip_missing_databases(sample_spider, tm
     records[1]["prediction"] = "SELECT 'wrong'"
     records[2]["prediction"] = "SELECT missing_column FROM airport"
     records.append({"db_id": "no_such_db", "gold": "SELECT 1", "prediction": "SELECT 1", "qid": 99})
-    out = tmp_path / "scored.jsonl"
-    assert (
-        main(
-            [
-                "--spider-dir",
-                str(sample_spider),
-                "--predictions",
-                str(_write(tmp_path / "p.jsonl", records)),
-                "--output",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    scored = _read(out)
+    scored = _score(sample_spider, tmp_path, records)
     assert [r["qid"] for r in scored] == [0, 1, 2, 3, 4, 5, 99]
     assert [r.get("exec_match") for r in scored] == [1, 0, 0, 1, 1, 1, None]
     assert scored[2]["error"].startswith("OperationalError") and scored[1]["error"] is None
@@ -90,21 +91,7 @@ def test_a_prediction_with_a_nul_character_is_that_records_error_and_the_run_com
     records = [{"db_id": q["db_id"], "gold": q["query"], "prediction": q["query"]} for q in dev]
     records[0]["prediction"] = "SELECT name\x00 FROM airports; SELECT 1"
     records[1]["gold"] = records[1]["gold"] + "\x00"
-    out = tmp_path / "scored.jsonl"
-    assert (
-        main(
-            [
-                "--spider-dir",
-                str(sample_spider),
-                "--predictions",
-                str(_write(tmp_path / "p.jsonl", records)),
-                "--output",
-                str(out),
-            ]
-        )
-        == 0
-    )
-    scored = _read(out)
+    scored = _score(sample_spider, tmp_path, records)
     assert len(scored) == 3
     assert scored[0]["exec_match"] == 0 and "null character" in scored[0]["error"]
     assert scored[1]["exec_match"] == 0 and "null character" in scored[1]["gold_error"]
@@ -124,24 +111,11 @@ def test_the_cli_and_the_task_clean_the_same_generations_the_same_way(sample_spi
         "SELECT 'a\x00b'",
     ]
     records = [{"db_id": dev[0]["db_id"], "gold": dev[0]["query"], "prediction": text} for text in raw]
-    out = tmp_path / "scored.jsonl"
-    assert (
-        main(
-            [
-                "--spider-dir",
-                str(sample_spider),
-                "--predictions",
-                str(_write(tmp_path / "p.jsonl", records)),
-                "--output",
-                str(out),
-            ]
-        )
-        == 0
-    )
+    scored = _score(sample_spider, tmp_path, records)
     docs = [
         dict(row, keep_distinct=False, timeout=5.0, max_rows=10_000)
         for row in task_support.build_rows(sample_spider, "dev")[:1]
     ] * len(raw)
     from_task = task_support.clean_and_score([[text] for text in raw], docs)
-    assert [r["prediction_sql"] for r in _read(out)] == [resps[0] for resps in from_task]
+    assert [r["prediction_sql"] for r in scored] == [resps[0] for resps in from_task]
     assert from_task[0] == ["SELECT name FROM singer"]

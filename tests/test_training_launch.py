@@ -4,8 +4,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT
-from tests.training_runs import meta, run_sft
+from tests.training_runs import DDP_LAUNCH, meta, run_sft
 
 pytestmark = pytest.mark.slow
 
@@ -23,16 +22,7 @@ def test_the_ddp_accelerate_config_launches_two_processes_on_cpu(tiny_model, sam
     """The shipped DDP accelerate config, as users launch it; without GPUs accelerate runs it over gloo on CPUs.
     (accelerate has no FSDP on CPUs, so fsdp.yaml can only run on GPUs.)"""
     out = tmp_path / "ddp-accelerate"
-    launch = (
-        sys.executable,
-        "-m",
-        "accelerate.commands.launch",
-        "--config_file",
-        str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"),
-        "--num_processes",
-        "2",
-    )
-    proc = run_sft(tiny_model, sample_spider, out, "--max_steps", "4", launcher=launch)
+    proc = run_sft(tiny_model, sample_spider, out, "--max_steps", "4", launcher=DDP_LAUNCH)
     assert proc.returncode == 0, proc.stderr[-3000:]
     info = meta(out)
     assert (info["world_size"], info["distributed_type"], info["steps"]) == (2, "DistributedType.MULTI_CPU", 4)

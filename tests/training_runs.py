@@ -47,3 +47,15 @@ def meta(out: Path) -> dict:
 
 def losses(out: Path) -> list[float]:
     return [entry["loss"] for entry in meta(out)["loss_history"] if "loss" in entry]
+
+
+# The shipped DDP accelerate config over two processes (gloo on CPUs: accelerate needs --num_processes there).
+DDP_LAUNCH = (
+    sys.executable,
+    "-m",
+    "accelerate.commands.launch",
+    "--config_file",
+    str(ROOT / "harness_configs" / "accelerate" / "multi_gpu.yaml"),
+    "--num_processes",
+    "2",
+)
