@@ -37,8 +37,11 @@ def tradeoff_plot(rows: list[dict], path: Path) -> None:
             color="black" if is_base else None,
         )
         points.append((x, y, row["model"]))
-    front = pareto_front(points)
-    ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="Pareto frontier")
+    if rows[0].get("mmlu_can_show_loss", True):
+        front = pareto_front(points)
+        ax.plot([p[0] for p in front], [p[1] for p in front], "--", color="grey", label="Pareto frontier")
+    else:  # a frontier along an axis that cannot show a loss would read noise as a trade-off
+        ax.axvline(0.25, color="grey", linestyle=":", label="MMLU chance: cannot show a cost here")
     ax.set_xlabel("MMLU accuracy (general ability)")
     ax.set_ylabel("Spider execution accuracy (specialty)")
     ax.set_title("Specialization vs. general ability (95% bootstrap CIs)")
@@ -53,7 +56,8 @@ def metrics_vs_lr_plot(rows: list[dict], path: Path) -> None:
     tuned = [r for r in rows if r["learning_rate"] is not None]
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     rates = [r["learning_rate"] for r in tuned]
-    for prefix, label in (("spider_ex", "Δ Spider EX"), ("mmlu_acc", "Δ MMLU accuracy")):
+    mmlu_label = "Δ MMLU accuracy" + ("" if rows[0].get("mmlu_can_show_loss", True) else " (cannot show a cost here)")
+    for prefix, label in (("spider_ex", "Δ Spider EX"), ("mmlu_acc", mmlu_label)):
         delta = [100 * r[f"{prefix}_delta"] for r in tuned]
         low = [100 * r[f"{prefix}_delta_ci_low"] for r in tuned]
         high = [100 * r[f"{prefix}_delta_ci_high"] for r in tuned]

@@ -10,64 +10,14 @@ from pathlib import Path
 
 import yaml
 
+from tradeoff.diagnostics import LETTERS
 from tradeoff.layout import MMLU_CATEGORIES, tag_lr
-from tradeoff.plots import metrics_vs_lr_plot, pareto_front, tradeoff_plot
+from tradeoff.plots import metrics_vs_lr_plot, tradeoff_plot
+from tradeoff.report_summary import decision_rule_text, probe_text, summary_text
+from tradeoff.report_summary import delta as _delta
+from tradeoff.report_summary import pp as _pp
 from tradeoff.report_table import SPIDER_GROUPS, compute_rows, study_tags
 from tradeoff_tasks.records import atomic_path, write_json_atomically, write_text_atomically
-
-
-def _pp(value: float) -> str:
-    return f"{100 * value:+.1f}"
-
-
-def _delta(row: dict, prefix: str) -> str:
-    return (
-        f"{_pp(row[f'{prefix}_delta'])} [{_pp(row[f'{prefix}_delta_ci_low'])}, {_pp(row[f'{prefix}_delta_ci_high'])}]"
-    )
-
-
-def _significant(row: dict, prefix: str) -> bool:
-    """The exact McNemar test decides; percentile bootstrap intervals are too narrow for a handful of flips."""
-    return row[f"{prefix}_mcnemar_p"] < 0.05
-
-
-def summary_text(rows: list[dict]) -> list[str]:
-    """Plain language: which learning rate buys the most specialty per point of generality lost."""
-    tuned = [r for r in rows if r["model"] != "base"]
-    if not tuned:
-        return ["Only the base model was evaluated."]
-    lines = []
-    for r in tuned:
-        ex, mm = r["spider_ex_delta"], r["mmlu_acc_delta"]
-        ex_word = "gains" if ex > 0 else "loses" if ex < 0 else "keeps"
-        mm_word = "loses" if mm < 0 else "gains" if mm > 0 else "keeps"
-        sig = [name for name, p in (("Spider", "spider_ex"), ("MMLU", "mmlu_acc")) if _significant(r, p)]
-        lines.append(
-            f"- lr {r['learning_rate']:g} {ex_word} {abs(100 * ex):.1f} pp of Spider EX and {mm_word} "
-            f"{abs(100 * mm):.1f} pp of MMLU ({'significant by McNemar at p < 0.05: ' + ', '.join(sig) if sig else 'neither change is significant by McNemar at p < 0.05'})."
-        )
-    front = {p[2] for p in pareto_front([(r["mmlu_acc"], r["spider_ex"], r["model"]) for r in rows])}
-    gainers = [r for r in tuned if r["spider_ex_delta"] > 0 and r["model"] in front]
-    if not gainers:
-        lines.append("")
-        lines.append(
-            "No learning rate improved Spider EX while staying on the Pareto frontier; fine-tuning did not "
-            "pay off in this study."
-        )
-        return lines
-    best = max(gainers, key=lambda r: r["spider_ex_delta"] / max(-r["mmlu_acc_delta"], 1e-3))
-    top = max(gainers, key=lambda r: r["spider_ex_delta"])
-    cost = -best["mmlu_acc_delta"]
-    per_point = (
-        "with no MMLU loss" if cost <= 0 else f"{best['spider_ex_delta'] / cost:.1f} EX points per MMLU point lost"
-    )
-    lines.append("")
-    lines.append(
-        f"Best trade: lr {best['learning_rate']:g} ({per_point}). Highest specialization: "
-        f"lr {top['learning_rate']:g} (EX {_pp(top['spider_ex_delta'])} pp, MMLU {_pp(top['mmlu_acc_delta'])} pp)."
-    )
-    lines.append(f"Pareto-efficient models: {', '.join(sorted(front))}.")
-    return lines
 
 
 def _headline_row(r: dict) -> str:
@@ -123,6 +73,14 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
         "",
         *summary_text(rows),
         "",
+        "## Can each probe show a cost?",
+        "",
+        *probe_text(rows),
+        "",
+        "## Decision rule",
+        "",
+        *decision_rule_text(),
+        "",
         "## Spider EX and MMLU",
         "",
         "| model | lr | Spider EX | Δ EX [95% CI] | McNemar p | MMLU | Δ MMLU [95% CI] | McNemar p | steps | final loss |",
@@ -148,6 +106,27 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
         out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
     out += [
         "",
+        "## Diagnostics",
+        "",
+        "Spider: the share of predictions that execute at all (whatever their result). MMLU: the share of each "
+        "predicted answer letter, the accuracy those letter frequencies alone would give (answering without "
+        "reading the question), and the share of questions whose top two answers tie exactly (ties go to the "
+        "first letter).",
+        "",
+        "| model | Spider: executes | EX | MMLU: " + " | ".join(LETTERS) + " | letter-frequency acc | acc | ties |",
+        "|---|---|---|" + "---|" * len(LETTERS) + "---|---|---|",
+    ]
+    for r in rows:
+        letters = " | ".join(f"{100 * r[f'mmlu_pred_{x}']:.1f}%" for x in LETTERS)
+        out.append(
+            f"| {r['model']} | {r['spider_executes']:.3f} | {r['spider_ex']:.3f} | {letters} | "
+            f"{r['mmlu_frequency_only_acc']:.4f} | {r['mmlu_acc']:.4f} | {100 * r['mmlu_tie_share']:.1f}% |"
+        )
+    out += [
+        "",
+        "Not yet reported: Spider EX on the questions whose gold result is not empty (an empty prediction "
+        "matches an empty gold result).",
+        "",
         "## MMLU by category",
         "",
         "| model | " + " | ".join(c.removeprefix("mmlu_") for c in MMLU_CATEGORIES) + " |",
@@ -160,6 +139,8 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
         ]
         out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
     out += ["", "## MMLU subjects that lost the most", ""]
+    if not rows[0]["mmlu_can_show_loss"]:
+        out += ["MMLU cannot show a cost for this base model: these changes follow its answer-letter habits.", ""]
     for tag in sorted({s["model"] for s in subjects}, key=tag_lr):
         worst = sorted((s for s in subjects if s["model"] == tag and s["delta"] < 0), key=lambda s: s["delta"])[:5]
         out.append(
@@ -179,7 +160,8 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
         "",
         "## Provenance",
         "",
-        f"Computed by `tradeoff report {results_dir}` from `eval/*/*/samples_*.jsonl.gz` and `training/*.json`; "
+        f"Computed by `tradeoff report {results_dir}` from `eval/*/spider_exec/samples_spider_exec.jsonl.gz`, "
+        "`eval/*/mmlu/questions.jsonl.gz` and `training/*.json`; "
         "the commands that produced them are in `commands.jsonl`, versions and hardware in `environment.json`, "
         "the study config in `study.yaml`. Full table: `summary.csv` / `summary.json`; every subject: "
         "`mmlu_subjects.csv`.",

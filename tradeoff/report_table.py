@@ -10,8 +10,9 @@ import numpy as np
 import yaml
 
 from tradeoff import layout
+from tradeoff.diagnostics import MMLU_CHANCE, can_show_a_loss, mmlu_letters, spider_executes
 from tradeoff.layout import MMLU_CATEGORIES
-from tradeoff.samples import Scores, load_suite
+from tradeoff.samples import Scores, load_rows, load_suite
 from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
 from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
 
@@ -82,7 +83,9 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
         for level in SPIDER_GROUPS:
             mask = spider.groups[level]
             row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
+        row |= spider_executes(load_rows(results_dir, tag, "spider_exec"))
         row |= _metric("mmlu_acc", mmlu.correct, mmlu_base.correct, True)
+        row |= mmlu_letters(load_rows(results_dir, tag, "mmlu"))
         for category in MMLU_CATEGORIES:
             mask = mmlu.groups[category]
             row |= _metric(f"{category}_acc", mmlu.correct[mask], mmlu_base.correct[mask], False)
@@ -109,4 +112,12 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
                         "delta": float(mmlu.correct[mask].mean() - mmlu_base.correct[mask].mean()),
                     }
                 )
+    base_row = rows[0]
+    floor = max(MMLU_CHANCE, base_row["mmlu_frequency_only_acc"])
+    probe = can_show_a_loss(base["mmlu"].correct, floor)
+    base_row |= {
+        "mmlu_base_ci_low": probe["ci_low"],
+        "mmlu_floor": floor,
+        "mmlu_can_show_loss": probe["can_show_loss"],
+    }
     return rows, subject_rows

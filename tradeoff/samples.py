@@ -80,6 +80,12 @@ def mmlu_scores(folder: Path) -> Scores:
     return Scores(keys, np.array([r["acc"] for r in rows], dtype=float), groups)
 
 
+def load_rows(results_dir: Path, tag: str, suite: str) -> list[dict]:
+    """The per-question lines of one evaluation: lm-eval's samples for spider_exec, the MMLU question file."""
+    name = layout.SPIDER_SAMPLES_FILE if suite == "spider_exec" else layout.MMLU_QUESTIONS_FILE
+    return _read_jsonl(layout.eval_dir(results_dir, tag, suite) / name)
+
+
 def load_suite(results_dir: Path, tag: str, suite: str) -> Scores:
     folder = layout.eval_dir(results_dir, tag, suite)
     return spider_scores(folder) if suite == "spider_exec" else mmlu_scores(folder)

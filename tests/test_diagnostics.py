@@ -1,0 +1,68 @@
+"""The report's artefact checks: answer-letter habits, the letter-frequency baseline, ties, and whether a probe
+can show a cost; and the plain-language answer in both cases."""
+
+import numpy as np
+import pytest
+
+from tradeoff.diagnostics import can_show_a_loss, mmlu_letters, spider_executes
+from tradeoff.report_summary import summary_text
+
+
+def _question(prediction, target, tie=False):
+    """One MMLU question line; with tie, the next letter has the same top log-likelihood (the first one wins)."""
+    lls = [-3.0, -3.0, -3.0, -3.0]
+    lls[prediction] = -1.0
+    if tie:
+        lls[prediction + 1] = -1.0
+    return {"prediction": prediction, "target": target, "loglikelihoods": lls}
+
+
+def test_a_model_that_always_answers_a_scores_the_share_of_a_targets():
+    targets = [0, 1, 2, 3, 0, 0, 1, 2]  # 3 of 8 are A
+    questions = [_question(0, t, tie=(i == 0)) for i, t in enumerate(targets)]
+    letters = mmlu_letters(questions)
+    assert letters["mmlu_pred_A"] == 1.0 and letters["mmlu_pred_D"] == 0.0
+    assert letters["mmlu_frequency_only_acc"] == pytest.approx(3 / 8)  # what answering A without reading gives
+    assert letters["mmlu_tie_share"] == pytest.approx(1 / 8)
+
+
+def test_spider_executes_counts_predictions_without_an_error():
+    assert spider_executes([{"exec_error": 1}, {"exec_error": 0}, {"exec_error": 0}, {"exec_error": 0}]) == {
+        "spider_executes": 0.75
+    }
+
+
+def test_a_probe_at_chance_cannot_show_a_loss_and_one_well_above_can():
+    rng = np.random.default_rng(0)
+    assert not can_show_a_loss((rng.random(4000) < 0.25).astype(float), 0.25)["can_show_loss"]
+    assert can_show_a_loss((rng.random(4000) < 0.40).astype(float), 0.25)["can_show_loss"]
+
+
+def _row(model, lr, ex, ex_p, mmlu, mmlu_p, base_ex=0.1, base_mmlu=0.5):
+    return {
+        "model": model,
+        "learning_rate": lr,
+        "spider_ex": ex,
+        "spider_ex_delta": ex - base_ex,
+        "spider_ex_mcnemar_p": ex_p,
+        "mmlu_acc": mmlu,
+        "mmlu_acc_delta": mmlu - base_mmlu,
+        "mmlu_acc_mcnemar_p": mmlu_p,
+    }
+
+
+def _rows(can_show):
+    base = _row("base", None, 0.1, 1.0, 0.5, 1.0) | {"mmlu_can_show_loss": can_show}
+    return [base, _row("lr-1e-04", 1e-4, 0.3, 1e-6, 0.49, 0.5), _row("lr-1e-03", 1e-3, 0.5, 1e-9, 0.40, 1e-5)]
+
+
+def test_the_rule_skips_a_learning_rate_with_a_significant_loss_on_a_probe_that_can_show_one():
+    text = "\n".join(summary_text(_rows(can_show=True)))
+    assert "By the rule: lr 0.0001" in text and "loses 10.0 pp of MMLU" in text
+    assert "lr 0.0001 -> 0.001: 0.45" in text  # 9 MMLU points lost for 20 EX points gained
+
+
+def test_without_a_probe_that_can_show_a_cost_the_report_never_claims_there_was_none():
+    text = "\n".join(summary_text(_rows(can_show=False)))
+    assert "cannot say what specializing costs" in text and "lr 0.001" in text
+    assert "no MMLU loss" not in text and "loses" not in text and "Pareto" not in text
