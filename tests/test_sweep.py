@@ -16,7 +16,8 @@ import yaml
 
 from tests.conftest import ROOT, TASKS_DIR, TINY_CONFIG_PATH
 
-RATES = [1e-3, 1e-2]
+RATES, SEEDS = [1e-2], [7, 8]
+FIRST, SECOND = "lr-0.01-seed-7", "lr-0.01-seed-8"  # model tags, in plan order
 
 
 @pytest.fixture
@@ -28,6 +29,7 @@ def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
         "base_model": str(tiny_model),
         "training_config": str(TINY_CONFIG_PATH),
         "learning_rates": RATES,
+        "seeds": SEEDS,
         "spider_dir": str(sample_spider),
         "mmlu_source": str(synthetic_mmlu),
         "training_args": {"max_steps": 4, "save_steps": 2},
@@ -82,44 +84,62 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     first = _sweep(study_file, start_new_session=True)
     deadline = time.monotonic() + 300
     log = results / "commands.jsonl"
-    while not (log.is_file() and "train-lr-0.001" in log.read_text()):  # the first training has finished
+    while not (log.is_file() and f"train-{FIRST}" in log.read_text()):  # the first training has finished
         assert first.poll() is None, first.stdout.read()
         assert time.monotonic() < deadline
         time.sleep(0.05)
     os.killpg(first.pid, signal.SIGKILL)  # the sweep and whatever it was running
     first.wait()
     done_before = [s["step"] for s in _steps(results)]
-    assert "train-lr-0.001" in done_before and not (results / "report.md").exists()
+    assert f"train-{FIRST}" in done_before and not (results / "report.md").exists()
 
     second = _sweep(study_file, "--jobs", "2")  # the rest two at a time: evaluations beside the second training
     output = second.communicate(timeout=900)[0]
     assert second.returncode == 0, output[-3000:]
     steps = [s["step"] for s in _steps(results)]
     timing = {s["step"]: (s["started"], s["finished"]) for s in _steps(results)}
-    assert timing["eval-base-spider_exec"][0] < timing["train-lr-0.01"][1]  # it ran while the training did
+    assert timing["eval-base-spider_exec"][0] < timing[f"train-{SECOND}"][1]  # it ran while the training did
     assert all(s["rc"] == 0 for s in _steps(results))
-    assert steps.count("train-lr-0.001") == 1  # finished before the crash: not redone
-    assert steps.count("train-lr-0.01") == 1
-    for tag in ("base", "lr-0.001", "lr-0.01"):
+    assert steps.count(f"train-{FIRST}") == 1  # finished before the crash: not redone
+    assert steps.count(f"train-{SECOND}") == 1
+    for tag in ("base", FIRST, SECOND):
         for suite in ("spider_exec", "mmlu"):
             assert steps.count(f"eval-{tag}-{suite}") == 1
     assert not list(results.rglob("*.partial"))
+    # each seed trained with its own seed, into its own adapter
+    metas = {tag: json.loads((results / "training" / f"{tag}.json").read_text()) for tag in (FIRST, SECOND)}
+    assert [metas[t]["seed"] for t in (FIRST, SECOND)] == SEEDS
+    weights = [
+        (tmp_path / "runs" / "adapters" / t / "adapter_model.safetensors").read_bytes() for t in (FIRST, SECOND)
+    ]
+    assert weights[0] != weights[1]
 
-    (results / "training" / "lr-0.01.json").unlink()  # a results folder without the training records
+    (results / "training" / f"{SECOND}.json").unlink()  # a results folder without the training records
     third = _sweep(study_file)
     assert third.communicate(timeout=300)[0].count("everything was already done") == 1
 
-    summary = {row["model"]: row for row in json.loads((results / "summary.json").read_text())["models"]}
-    for tag in ("lr-0.001", "lr-0.01"):
+    written = json.loads((results / "summary.json").read_text())
+    summary = {row["model"]: row for row in written["models"]}
+    for tag in (FIRST, SECOND):
         for suite, prefix in (("spider_exec", "spider_ex"), ("mmlu", "mmlu_acc")):
             model, base = _scores(results, tag, suite), _scores(results, "base", suite)
             assert summary[tag][prefix] == pytest.approx(model.mean())
             assert summary[tag][f"{prefix}_delta"] == pytest.approx(model.mean() - base.mean())
     assert summary["base"]["mmlu_acc_n"] == 57 and summary["base"]["spider_ex_n"] == 4
+    # the learning rate over its seeds: the mean, the spread, and the change of the seed-averaged scores
+    [lr_row] = [row for row in written["learning_rates"] if row["model"] == "lr-0.01"]
+    assert lr_row["seeds"] == SEEDS
+    for suite, prefix in (("spider_exec", "spider_ex"), ("mmlu", "mmlu_acc")):
+        per_seed = [_scores(results, tag, suite).mean() for tag in (FIRST, SECOND)]
+        assert lr_row[prefix] == pytest.approx(np.mean(per_seed))
+        assert (lr_row[f"{prefix}_seed_min"], lr_row[f"{prefix}_seed_max"]) == pytest.approx(
+            (min(per_seed), max(per_seed))
+        )
+        assert lr_row[f"{prefix}_mcnemar_p"] == max(summary[t][f"{prefix}_mcnemar_p"] for t in (FIRST, SECOND))
     report = (results / "report.md").read_text()
-    assert report.startswith("**Evaluated on a subset")
+    assert report.startswith("**Evaluated on a subset") and "## Learning rates over seeds" in report
     assert (results / "tradeoff.png").stat().st_size > 10_000 and (results / "metrics_vs_lr.png").is_file()
-    assert json.loads((results / "training" / "lr-0.01.json").read_text())["learning_rate"] == 0.01  # copied again
+    assert json.loads((results / "training" / f"{SECOND}.json").read_text())["seed"] == 8  # copied again
 
 
 def test_a_bad_study_config_is_one_line(tmp_path):
@@ -149,6 +169,9 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         ("jobs: 0", "jobs must be a whole number >= 1"),
         ("training_jobs: two", "training_jobs must be a whole number >= 1"),
         ("gpus: [0, -1]", "gpus must be a list of GPU indices"),
+        ("seeds: [1, 1]", "seeds must be a list of distinct whole numbers"),
+        ("seeds: []", "seeds must be a list of distinct whole numbers"),
+        ("training_args: {seed: 3}", "training_args cannot set seed; list the study's seeds in `seeds`"),
     ],
 )
 def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
@@ -175,11 +198,11 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
         results_dir=str(tmp_path / "results"),
         runs_dir=str(tmp_path / "runs"),
     )
-    adapter = adapter_dir(study, 1e-3)
+    adapter = adapter_dir(study, 1e-3, 42)  # a study without `seeds` trains seed 42
     adapter.mkdir(parents=True)
     (adapter / "training_meta.json").write_text("{}")
     (adapter / "adapter_model.safetensors").write_bytes(b"first training")
-    for tag in ("base", "lr-0.001"):  # what the sweep leaves after evaluating
+    for tag in ("base", "lr-0.001-seed-42"):  # what the sweep leaves after evaluating
         eval_dir(study, tag, "spider_exec").mkdir(parents=True)
         (eval_dir(study, tag, "spider_exec") / "evaluated_model.txt").write_text(
             "base\n" if tag == "base" else f"{hashlib.sha256(b'first training').hexdigest()}\n"
@@ -188,12 +211,12 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
     def done():
         return {step.name for step in plan(study) if step.done()}
 
-    assert {"train-lr-0.001", "eval-base-spider_exec", "eval-lr-0.001-spider_exec"} <= done()
+    assert {"train-lr-0.001-seed-42", "eval-base-spider_exec", "eval-lr-0.001-seed-42-spider_exec"} <= done()
     (adapter / "adapter_model.safetensors").write_bytes(b"second training")
-    assert "eval-lr-0.001-spider_exec" not in done() and "eval-base-spider_exec" in done()
+    assert "eval-lr-0.001-seed-42-spider_exec" not in done() and "eval-base-spider_exec" in done()
     (adapter / "training_meta.json").unlink()  # the training will run again: its old evaluations do not count
     (adapter / "adapter_model.safetensors").write_bytes(b"first training")
-    assert not {"train-lr-0.001", "eval-lr-0.001-spider_exec"} & done()
+    assert not {"train-lr-0.001-seed-42", "eval-lr-0.001-seed-42-spider_exec"} & done()
     (eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").unlink()  # a folder from before the stamp
     assert "eval-base-spider_exec" not in done()
 
@@ -255,7 +278,7 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
     results = tmp_path / "results"
     assert (
         not (results / "report.md").exists()
-        and not (tmp_path / "runs" / "adapters" / "lr-0.001" / "training_meta.json").exists()
+        and not (tmp_path / "runs" / "adapters" / FIRST / "training_meta.json").exists()
     )
     assert [s["rc"] for s in _steps(results)][-1] != 0  # the stopped training is in the command log
     import tarfile

@@ -10,7 +10,8 @@
 
     runs/<study>/adapters/<tag>/                 each adapter (weights, training_meta.json, checkpoints)
 
-A tag is "base" or the learning rate as "lr-<lr:g>" (lr-0.0001, lr-2e-05).
+A model tag is "base" or a trained adapter's learning rate and seed, "lr-<lr:g>-seed-<seed>"
+(lr-0.0001-seed-42, lr-2e-05-seed-7).
 """
 
 from __future__ import annotations
@@ -27,12 +28,25 @@ MMLU_CATEGORIES = ("mmlu_stem", "mmlu_humanities", "mmlu_social_sciences", "mmlu
 
 
 def lr_tag(lr: float) -> str:
+    """A learning rate's name in reports (all its seeds together)."""
     return f"lr-{lr:g}"
 
 
+def model_tag(lr: float, seed: int) -> str:
+    return f"{lr_tag(lr)}-seed-{seed}"
+
+
+def parse_tag(tag: str) -> tuple[float | None, int | None]:
+    """(learning rate, seed) of a model tag; (None, None) for the base model."""
+    if tag == BASE:
+        return None, None
+    lr, _, seed = tag.removeprefix("lr-").partition("-seed-")
+    return float(lr), int(seed)
+
+
 def tag_lr(tag: str) -> float | None:
-    """The learning rate of a tag; None for the base model."""
-    return None if tag == BASE else float(tag.removeprefix("lr-"))
+    """The learning rate of a model tag; None for the base model."""
+    return parse_tag(tag)[0]
 
 
 def eval_dir(results: Path, tag: str, suite: str) -> Path:

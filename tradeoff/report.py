@@ -46,7 +46,33 @@ def _headline_row(r: dict) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: Path) -> str:
+def _seed_table(by_lr: list[dict]) -> list[str]:
+    """Per learning rate over its seeds: mean, spread between seeds, change with a CI that covers both."""
+    if all(len(r["seeds"]) == 1 for r in by_lr[1:]):
+        return ["", "One seed per learning rate: the spread between seeds is not measured."]
+    out = [
+        "",
+        "## Learning rates over seeds",
+        "",
+        "Mean over seeds, [min, max] of the seeds, the change against the base with a 95% CI from a paired bootstrap "
+        "over questions of the seed-averaged score, and the largest McNemar p of the seeds.",
+        "",
+        "| lr | seeds | Spider EX [seed min, max] | Δ EX [95% CI] | max p | MMLU [seed min, max] | Δ MMLU [95% CI] | max p |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in by_lr[1:]:
+        cells = [f"{r['learning_rate']:g}", ", ".join(map(str, r["seeds"]))]
+        for prefix in ("spider_ex", "mmlu_acc"):
+            cells += [
+                f"{r[prefix]:.4f} [{r[f'{prefix}_seed_min']:.4f}, {r[f'{prefix}_seed_max']:.4f}]",
+                _delta(r, prefix),
+                f"{r[f'{prefix}_mcnemar_p']:.3g}",
+            ]
+        out.append("| " + " | ".join(cells) + " |")
+    return out
+
+
+def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: dict, results_dir: Path) -> str:
     e = study.get("eval", {})
     subset = []
     if e.get("spider_limit"):
@@ -71,7 +97,7 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
         "",
         "## Summary",
         "",
-        *summary_text(rows),
+        *summary_text(by_lr),
         "",
         "## Can each probe show a cost?",
         "",
@@ -88,6 +114,7 @@ def _markdown(rows: list[dict], subjects: list[dict], study: dict, results_dir: 
     ]
     for r in rows:
         out.append(_headline_row(r))
+    out += _seed_table(by_lr)
     out += [
         "",
         "## Spider EX by hardness",
@@ -181,15 +208,15 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 def write_report(results_dir: Path) -> Path:
     results_dir = Path(results_dir)
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
-    rows, subjects = compute_rows(results_dir)
+    rows, subjects, by_lr = compute_rows(results_dir)
     _, unfinished = study_tags(results_dir)
     _write_csv(results_dir / "summary.csv", rows)
-    write_json_atomically(results_dir / "summary.json", {"models": rows})
+    write_json_atomically(results_dir / "summary.json", {"models": rows, "learning_rates": by_lr})
     _write_csv(results_dir / "mmlu_subjects.csv", subjects)
     tradeoff_plot(rows, results_dir / "tradeoff.png")
     metrics_vs_lr_plot(rows, results_dir / "metrics_vs_lr.png")
     report = results_dir / "report.md"
-    text = _markdown(rows, subjects, study, results_dir)
+    text = _markdown(rows, subjects, by_lr, study, results_dir)
     if unfinished:  # named at the top, so a partial study never passes for a complete one
         text = f"**Not finished yet: {', '.join(unfinished)} (no complete evaluation); not in the tables.**\n\n" + text
     write_text_atomically(report, text)

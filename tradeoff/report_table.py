@@ -55,11 +55,15 @@ def _metric(prefix: str, model: np.ndarray, base: np.ndarray, with_test: bool) -
 
 
 def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[str]]:
-    """(tag, learning rate) of every model with both evaluations, base first, then by learning rate; and the
-    tags of the study's models that are not finished yet (the report names them rather than dropping them)."""
+    """(tag, learning rate) of every model with both evaluations, base first, then by learning rate and seed;
+    and the tags of the study's models that are not finished yet (the report names them rather than dropping
+    them). A study.yaml without `seeds` trained the default seed."""
+    from tradeoff.study import DEFAULT_SEED
+
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
     rates = sorted(float(lr) for lr in study["learning_rates"])
-    tags = [(layout.BASE, None)] + [(layout.lr_tag(lr), lr) for lr in rates]
+    seeds = study.get("seeds") or [DEFAULT_SEED]
+    tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr in rates for seed in seeds]
     done = [
         (t, lr)
         for t, lr in tags
@@ -70,15 +74,17 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     return done, [t for t, _ in tags if (t, _) not in done]
 
 
-def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
-    """One row per finished model (base first) and one row per (model, MMLU subject) with its change."""
+def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict]]:
+    """One row per finished model (base first), one row per (model, MMLU subject) with its change, and one row
+    per learning rate over its seeds (base first; see seed_rows)."""
     tags, _ = study_tags(results_dir)
     base = {s: load_suite(results_dir, layout.BASE, s) for s in layout.SUITES}
-    rows, subject_rows = [], []
+    rows, subject_rows, scores = [], [], {}
     for tag, lr in tags:
         spider, spider_base = _align(load_suite(results_dir, tag, "spider_exec"), base["spider_exec"])
         mmlu, mmlu_base = _align(load_suite(results_dir, tag, "mmlu"), base["mmlu"])
-        row = {"model": tag, "learning_rate": lr}
+        scores[tag] = {"spider_ex": (spider, spider_base), "mmlu_acc": (mmlu, mmlu_base)}
+        row = {"model": tag, "learning_rate": lr, "seed": layout.parse_tag(tag)[1]}
         row |= _metric("spider_ex", spider.correct, spider_base.correct, True)
         for level in SPIDER_GROUPS:
             mask = spider.groups[level]
@@ -120,4 +126,32 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict]]:
         "mmlu_floor": floor,
         "mmlu_can_show_loss": probe["can_show_loss"],
     }
-    return rows, subject_rows
+    return rows, subject_rows, seed_rows(rows, scores)
+
+
+def seed_rows(rows: list[dict], scores: dict) -> list[dict]:
+    """Per learning rate: the mean over its seeds, the spread between seeds (min, max, standard deviation), the
+    change against the base with a 95% CI from a paired bootstrap over questions of the seed-averaged
+    per-question score (question sampling, with the seeds' disagreement folded into each question's score),
+    and the largest per-seed McNemar p-value (a change counts as significant only if it is for every seed).
+    The base row comes first, unchanged."""
+    out = [rows[0]]
+    for lr in sorted({r["learning_rate"] for r in rows[1:]}):
+        models = [r for r in rows[1:] if r["learning_rate"] == lr]
+        row = {"model": layout.lr_tag(lr), "learning_rate": lr, "seeds": [r["seed"] for r in models]}
+        for prefix in ("spider_ex", "mmlu_acc"):
+            pairs = [scores[r["model"]][prefix] for r in models]
+            if any(p[0].keys != pairs[0][0].keys for p in pairs):
+                raise ValueError(f"{row['model']}: its seeds were scored on different questions")
+            averaged = np.mean([p[0].correct for p in pairs], axis=0)
+            per_seed = [r[prefix] for r in models]
+            row |= _metric(prefix, averaged, pairs[0][1].correct, True) | {
+                f"{prefix}_seed_min": min(per_seed),
+                f"{prefix}_seed_max": max(per_seed),
+                f"{prefix}_seed_std": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else 0.0,
+                f"{prefix}_mcnemar_p": max(r[f"{prefix}_mcnemar_p"] for r in models),
+                f"{prefix}_mcnemar_p_per_seed": [r[f"{prefix}_mcnemar_p"] for r in models],
+            }
+            del row[f"{prefix}_gained"], row[f"{prefix}_lost"]  # counted per seed, in the models' rows
+        out.append(row)
+    return out

