@@ -4,7 +4,7 @@ can show a cost; and the plain-language answer in both cases."""
 import numpy as np
 import pytest
 
-from tradeoff.diagnostics import can_show_a_loss, mmlu_letters, spider_executes
+from tradeoff.diagnostics import can_show_a_loss, mmlu_letters, spider_diagnostics
 from tradeoff.report_summary import summary_text
 
 
@@ -26,10 +26,20 @@ def test_a_model_that_always_answers_a_scores_the_share_of_a_targets():
     assert letters["mmlu_tie_share"] == pytest.approx(1 / 8)
 
 
-def test_spider_executes_counts_predictions_without_an_error():
-    assert spider_executes([{"exec_error": 1}, {"exec_error": 0}, {"exec_error": 0}, {"exec_error": 0}]) == {
-        "spider_executes": 0.75
+def test_spider_diagnostics_count_executing_predictions_and_empty_gold_results():
+    samples = [
+        {"exec_error": 1, "exec_match": 0, "gold_empty": 0},
+        {"exec_error": 0, "exec_match": 1, "gold_empty": 1},  # an empty prediction matching an empty gold result
+        {"exec_error": 0, "exec_match": 1, "gold_empty": 0},
+        {"exec_error": 0, "exec_match": 0, "gold_empty": None},  # gold query failed
+    ]
+    assert spider_diagnostics(samples) == {
+        "spider_executes": 0.75,
+        "spider_gold_empty": pytest.approx(1 / 3),
+        "spider_ex_nonempty_gold": 0.5,
     }
+    old_task = [{"exec_error": 0, "exec_match": 1}]  # spider_exec before 1.5 recorded no gold_empty
+    assert spider_diagnostics(old_task)["spider_ex_nonempty_gold"] is None
 
 
 def test_a_probe_at_chance_cannot_show_a_loss_and_one_well_above_can():

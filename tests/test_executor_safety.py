@@ -127,7 +127,7 @@ def test_work_sqlite_cannot_interrupt_is_killed_and_the_pool_recovers(database):
     finally:
         pool.close()
     assert killed["error"].startswith("timeout") and killed["exec_match"] == 0
-    assert fine == {"exec_match": 1, "error": None, "gold_error": None}
+    assert fine == {"exec_match": 1, "error": None, "gold_error": None, "gold_empty": 0}
     assert elapsed < 6.0  # 2 x 0.5 s + 1 s grace, then a fresh worker; the query alone would take >10 s
 
 

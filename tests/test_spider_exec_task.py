@@ -24,8 +24,9 @@ def test_gold_answers_score_one_on_the_sample(sample_spider):
     metrics = _metrics(results)
     assert metrics["exec_match"] == 1.0 and metrics["exec_error"] == 0.0 and metrics["gold_error"] == 0.0
     assert {k for k in metrics if k.startswith("exec_match_")} == {
-        f"exec_match_{lvl}" for lvl in ("easy", "medium", "hard", "extra")
+        f"exec_match_{lvl}" for lvl in ("easy", "medium", "hard", "extra", "nonempty_gold")
     }
+    assert metrics["exec_match_nonempty_gold"] == 1.0 and metrics["gold_empty"] == 0.0
     samples = results["samples"]["spider_exec"]
     assert len(samples) == 107
     # The prompt the model saw is exactly the shared prompt module's output.
@@ -93,3 +94,18 @@ def test_real_spider_dev_gold_scores_one_with_wta_1_skipped(real_spider, caplog)
     assert "62 of 1034 questions skipped, database missing: wta_1 (62 questions)" in caplog.text
     metrics = _metrics(results)
     assert metrics["exec_match"] == 1.0 and metrics["gold_error"] == 0.0
+
+
+def test_an_empty_gold_result_is_counted_and_left_out_of_ex_on_nonempty_gold(sample_spider):
+    """Any empty prediction matches an empty gold result: such questions are flagged (gold_empty) and
+    exec_match_nonempty_gold leaves them out."""
+    from tradeoff_tasks import task_support
+
+    row = dict(build_rows(sample_spider, "dev")[0], keep_distinct=False, timeout=5.0, max_rows=1000)
+    empty_gold = dict(row, query="SELECT 1 WHERE 0")
+    matched_by_nothing = task_support.process_results(empty_gold, ["SELECT 2 WHERE 0"])
+    assert matched_by_nothing["exec_match"] == 1 and matched_by_nothing["gold_empty"] == 1
+    assert matched_by_nothing["exec_match_nonempty_gold"] is None
+    real = task_support.process_results(row, [row["query"]])
+    assert (real["exec_match"], real["gold_empty"], real["exec_match_nonempty_gold"]) == (1, 0, 1)
+    assert task_support.mean_of_scored([None, 1, 0, None]) == 0.5

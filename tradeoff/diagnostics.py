@@ -33,9 +33,21 @@ def mmlu_letters(questions: list[dict]) -> dict:
     }
 
 
-def spider_executes(samples: list[dict]) -> dict:
-    """Share of predictions that ran without error (whatever their result)."""
-    return {"spider_executes": 1.0 - float(np.mean([s["exec_error"] for s in samples]))}
+def spider_diagnostics(samples: list[dict]) -> dict:
+    """Share of predictions that ran without error (whatever their result); and, where the task recorded it
+    (version 1.5 on), the share of questions whose gold result is empty (any empty prediction matches those)
+    and EX on the others. None where not recorded."""
+    out = {
+        "spider_executes": 1.0 - float(np.mean([s["exec_error"] for s in samples])),
+        "spider_gold_empty": None,
+        "spider_ex_nonempty_gold": None,
+    }
+    if samples and "gold_empty" in samples[0]:
+        known = [s for s in samples if s["gold_empty"] is not None]
+        nonempty = [s["exec_match"] for s in known if s["gold_empty"] == 0]
+        out["spider_gold_empty"] = float(np.mean([s["gold_empty"] for s in known])) if known else None
+        out["spider_ex_nonempty_gold"] = float(np.mean(nonempty)) if nonempty else None
+    return out
 
 
 def can_show_a_loss(base_correct: np.ndarray, floor: float) -> dict:

@@ -135,24 +135,31 @@ def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: 
         "",
         "## Diagnostics",
         "",
-        "Spider: the share of predictions that execute at all (whatever their result). MMLU: the share of each "
-        "predicted answer letter, the accuracy those letter frequencies alone would give (answering without "
+        "Spider: the share of predictions that execute at all (whatever their result), the share of questions "
+        "whose gold result is empty (any empty prediction matches it) and EX on the others. MMLU: the share of "
+        "each predicted answer letter, the accuracy those letter frequencies alone would give (answering without "
         "reading the question), and the share of questions whose top two answers tie exactly (ties go to the "
         "first letter).",
         "",
-        "| model | Spider: executes | EX | MMLU: " + " | ".join(LETTERS) + " | letter-frequency acc | acc | ties |",
-        "|---|---|---|" + "---|" * len(LETTERS) + "---|---|---|",
+        "| model | Spider: executes | empty gold | EX | EX, non-empty gold | MMLU: "
+        + " | ".join(LETTERS)
+        + " | letter-frequency acc | acc | ties |",
+        "|---|---|---|---|---|" + "---|" * len(LETTERS) + "---|---|---|",
     ]
+
+    def share(value):
+        return "—" if value is None else f"{value:.3f}"
+
     for r in rows:
         letters = " | ".join(f"{100 * r[f'mmlu_pred_{x}']:.1f}%" for x in LETTERS)
         out.append(
-            f"| {r['model']} | {r['spider_executes']:.3f} | {r['spider_ex']:.3f} | {letters} | "
-            f"{r['mmlu_frequency_only_acc']:.4f} | {r['mmlu_acc']:.4f} | {100 * r['mmlu_tie_share']:.1f}% |"
+            f"| {r['model']} | {r['spider_executes']:.3f} | {share(r['spider_gold_empty'])} | {r['spider_ex']:.3f} | "
+            f"{share(r['spider_ex_nonempty_gold'])} | {letters} | {r['mmlu_frequency_only_acc']:.4f} | "
+            f"{r['mmlu_acc']:.4f} | {100 * r['mmlu_tie_share']:.1f}% |"
         )
+    if any(r["spider_gold_empty"] is None for r in rows):
+        out += ["", "—: not recorded by the spider_exec version of this run (before 1.5)."]
     out += [
-        "",
-        "Not yet reported: Spider EX on the questions whose gold result is not empty (an empty prediction "
-        "matches an empty gold result).",
         "",
         "## MMLU by category",
         "",

@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 from tradeoff import layout
-from tradeoff.diagnostics import MMLU_CHANCE, can_show_a_loss, mmlu_letters, spider_executes
+from tradeoff.diagnostics import MMLU_CHANCE, can_show_a_loss, mmlu_letters, spider_diagnostics
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.samples import Scores, load_rows, load_suite
 from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
@@ -89,7 +89,7 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict]]
         for level in SPIDER_GROUPS:
             mask = spider.groups[level]
             row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
-        row |= spider_executes(load_rows(results_dir, tag, "spider_exec"))
+        row |= spider_diagnostics(load_rows(results_dir, tag, "spider_exec"))
         row |= _metric("mmlu_acc", mmlu.correct, mmlu_base.correct, True)
         row |= mmlu_letters(load_rows(results_dir, tag, "mmlu"))
         for category in MMLU_CATEGORIES:

@@ -122,7 +122,7 @@ class WorkerPool:
 
 
 def _failure(reason: str) -> dict:
-    return {"exec_match": 0, "error": reason, "gold_error": None}
+    return {"exec_match": 0, "error": reason, "gold_error": None, "gold_empty": None}
 
 
 _shared_pool: WorkerPool | None = None

@@ -4,7 +4,7 @@
 
 Each input line needs db_id, gold and prediction; other fields pass through. Each output line adds
 prediction_sql (the prediction after the lm-eval task's own cleanup: cut at its text stops, first statement),
-exec_match (0/1), error (null or a short reason), gold_error and hardness, or skipped (with the reason) when the
+exec_match (0/1), error (null or a short reason), gold_error, gold_empty (the gold result has no rows) and hardness, or skipped (with the reason) when the
 question's database is missing. Whatever goes wrong with one record becomes that record's error.
 """
 
@@ -92,6 +92,11 @@ def summarise(scored: list[dict]) -> str:
     for level in LEVELS + ("unknown",):
         if by_level[level]:
             lines.append(f"  {level:<7} {_ratio(by_level[level])} ({len(by_level[level])})")
+    nonempty = [r["exec_match"] for r in done if r.get("gold_empty") == 0]
+    empty = sum(r.get("gold_empty") == 1 for r in done)
+    lines.append(
+        f"EX on the {len(nonempty)} questions whose gold result has rows: {_ratio(nonempty)} ({empty} gold results empty)"
+    )
     errors = Counter(r["error"].split(":")[0] for r in done if r.get("error"))
     lines.append(f"prediction errors: {sum(errors.values())}" + (f" ({dict(errors)})" if errors else ""))
     lines.append(f"gold errors (not counted against the model): {sum(bool(r.get('gold_error')) for r in done)}")

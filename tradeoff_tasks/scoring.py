@@ -45,22 +45,24 @@ class PairScorer:
         return self._gold_results[key]
 
     def score(self, db_path: str, gold: str, prediction: str, keep_distinct: bool = False) -> dict:
-        """{'exec_match': 0|1, 'error': None|reason, 'gold_error': None|reason}.
+        """{'exec_match': 0|1, 'error': None|reason, 'gold_error': None|reason, 'gold_empty': 0|1|None}.
 
         A failing gold query yields exec_match 0 with gold_error set and error None: it is reported
-        separately and never counted against the model.
+        separately and never counted against the model. gold_empty says whether the gold result has no rows
+        (any empty prediction matches it), None when the gold query failed.
         """
         gold_sql = normalise_for_execution(gold, keep_distinct)
         pred_sql = normalise_for_execution(prediction, keep_distinct)
         try:
             gold_rows = self._gold(db_path, gold_sql)
         except QueryError as e:  # the database itself could not be opened
-            return {"exec_match": 0, "error": None, "gold_error": str(e)}
+            return {"exec_match": 0, "error": None, "gold_error": str(e), "gold_empty": None}
         if isinstance(gold_rows, QueryError):
-            return {"exec_match": 0, "error": None, "gold_error": str(gold_rows)}
+            return {"exec_match": 0, "error": None, "gold_error": str(gold_rows), "gold_empty": None}
+        gold_empty = int(not gold_rows)
         try:
             pred_rows = self._database(db_path).query(pred_sql)
         except QueryError as e:
-            return {"exec_match": 0, "error": str(e), "gold_error": None}
+            return {"exec_match": 0, "error": str(e), "gold_error": None, "gold_empty": gold_empty}
         match = results_match(gold_rows, pred_rows, order_matters(gold))
-        return {"exec_match": int(match), "error": None, "gold_error": None}
+        return {"exec_match": int(match), "error": None, "gold_error": None, "gold_empty": gold_empty}

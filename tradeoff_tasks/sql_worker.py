@@ -28,9 +28,14 @@ def main() -> None:
         try:
             result = scorer.score(task["db"], task["gold"], task["prediction"], task["keep_distinct"])
         except MemoryError:
-            result = {"exec_match": 0, "error": "memory limit exceeded", "gold_error": None}
+            result = {"exec_match": 0, "error": "memory limit exceeded", "gold_error": None, "gold_empty": None}
         except Exception as e:  # one bad pair never ends the run: it becomes that pair's error
-            result = {"exec_match": 0, "error": f"scoring failed: {type(e).__name__}: {e}", "gold_error": None}
+            result = {
+                "exec_match": 0,
+                "error": f"scoring failed: {type(e).__name__}: {e}",
+                "gold_error": None,
+                "gold_empty": None,
+            }
         sys.stdout.write(json.dumps({"id": task["id"], **result}) + "\n")
         sys.stdout.flush()
 

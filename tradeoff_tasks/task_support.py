@@ -91,6 +91,11 @@ def process_results(doc: dict, results: list[str]) -> dict:
     # missing from one process's share of the questions would otherwise be dropped or end the run.
     for level in LEVELS:
         metrics[f"exec_match_{level}"] = score["exec_match"] if doc["hardness"] == level else None
+    # A gold query that returns no rows is matched by any empty prediction: EX without those questions, and
+    # their share, show how much of a score such matches make.
+    gold_empty = score.get("gold_empty")
+    metrics["gold_empty"] = gold_empty
+    metrics["exec_match_nonempty_gold"] = score["exec_match"] if gold_empty == 0 else None
     return metrics
 
 
