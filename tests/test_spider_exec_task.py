@@ -109,3 +109,40 @@ def test_an_empty_gold_result_is_counted_and_left_out_of_ex_on_nonempty_gold(sam
     real = task_support.process_results(row, [row["query"]])
     assert (real["exec_match"], real["gold_empty"], real["exec_match_nonempty_gold"]) == (1, 0, 1)
     assert task_support.mean_of_scored([None, 1, 0, None]) == 0.5
+
+
+def test_an_answer_prefix_starts_the_answer_and_is_part_of_the_prediction(sample_spider):
+    """--metadata answer_prefix: the context ends with it (lm-eval's gen_prefix) and the model continues it."""
+    model = ScriptedLM(lambda doc: doc["query"].removeprefix("SELECT"))
+    results = evaluate(model, TASKS_DIR, spider_dir=str(sample_spider), answer_prefix="SELECT")
+    assert _metrics(results)["exec_match"] == 1.0
+    assert all(context.endswith("### SQL\nSELECT") for context in model.contexts)
+    first = results["samples"]["spider_exec"][0]
+    assert first["filtered_resps"][0] == first["doc"]["query"]
+
+
+def test_few_shot_examples_come_from_the_train_split_in_the_prompt_modules_format(sample_spider):
+    import lm_eval
+    from lm_eval.tasks import TaskManager
+
+    model = ScriptedLM(lambda doc: doc["query"])
+    metadata = {"spider_dir": str(sample_spider), "fewshot": True}
+    lm_eval.simple_evaluate(
+        model=model,
+        tasks=["spider_exec"],
+        num_fewshot=2,
+        limit=3,
+        bootstrap_iters=0,
+        task_manager=TaskManager(include_path=str(TASKS_DIR), metadata=metadata),
+    )
+    train = {(r["question"], r["query"]) for r in build_rows(sample_spider, "train", require_databases=False)}
+    dev = build_rows(sample_spider, "dev")
+    for context in model.contexts:
+        blocks = context.split("\n\n" + prompts.INSTRUCTION)
+        assert len(blocks) == 3  # two examples, then the question
+        examples = [(prompts.INSTRUCTION + b if i else b) for i, b in enumerate(blocks[:2])]
+        for example in examples:
+            question = example.split("### Question\n")[1].split("\n\n### SQL\n")[0]
+            answer = example.split("### SQL\n")[1]
+            assert (question, answer) in train  # a train question with its gold SQL right after the prompt
+        assert any(context.endswith(prompts.build_prompt(d["question"], d["schema"])) for d in dev)

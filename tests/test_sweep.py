@@ -286,3 +286,27 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
     with tarfile.open(archive) as tar:
         assert "results/study.yaml" in tar.getnames()
     assert yaml.safe_load((results / "study.yaml").read_text())["training_args"]["max_steps"] == 400  # as run
+
+
+def test_the_studys_spider_prompting_reaches_every_evaluation_command(tmp_path):
+    from tradeoff.evaluation import eval_command
+    from tradeoff.study import Study
+
+    study = Study(name="s", base_model="m", training_config="c", learning_rates=[1e-3], spider_dir="data/spider")
+    plain = eval_command(study, "base", "spider_exec", tmp_path)
+    assert "--num_fewshot" not in plain and json.loads(plain[plain.index("--metadata") + 1]) == {
+        "spider_dir": "data/spider"
+    }
+    study.eval.spider_num_fewshot, study.eval.spider_answer_prefix = 3, "SELECT"
+    for tag in ("base", "lr-0.001-seed-42"):
+        if tag != "base":  # an adapter is checked against its training record first
+            adapter = tmp_path / "runs" / "adapters" / tag
+            adapter.mkdir(parents=True)
+            (adapter / "training_meta.json").write_text(json.dumps({"base_model": "m", "gguf_file": None}))
+            study.runs_dir = str(tmp_path / "runs")
+        command = eval_command(study, tag, "spider_exec", tmp_path)
+        assert command[command.index("--num_fewshot") + 1] == "3"
+        metadata = json.loads(command[command.index("--metadata") + 1])
+        assert metadata == {"spider_dir": "data/spider", "answer_prefix": "SELECT", "fewshot": True}
+    mmlu = eval_command(study, "base", "mmlu", tmp_path)
+    assert mmlu[mmlu.index("--num_fewshot") + 1] == "0" and "--metadata" not in mmlu

@@ -87,10 +87,8 @@ def evaluation_done(study: Study, tag: str, suite: str) -> bool:
     return current is not None and stamp.is_file() and stamp.read_text().strip() == current
 
 
-def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
-    final = eval_dir(study, tag, suite)
-    partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+def eval_command(study: Study, tag: str, suite: str, output_path: Path) -> list[str]:
+    """The lm_eval command of one evaluation, with per-sample logs, written under output_path."""
     e = study.eval
     command = [
         sys.executable,
@@ -105,7 +103,7 @@ def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
         "--device",
         e.device,
         "--output_path",
-        str(partial / "raw"),
+        str(output_path),
         "--log_samples",
         "--seed",
         "0",
@@ -114,11 +112,17 @@ def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
         command.append("--apply_chat_template")
     if suite == "spider_exec":
         command += ["--batch_size", str(e.generation_batch_size or e.batch_size)]
+        metadata = {"spider_dir": study.spider_dir}
+        if e.spider_answer_prefix:
+            metadata["answer_prefix"] = e.spider_answer_prefix
+        if e.spider_num_fewshot:
+            metadata["fewshot"] = True
+            command += ["--num_fewshot", str(e.spider_num_fewshot)]
         command += [
             "--tasks",
             "spider_exec",
             "--metadata",
-            json.dumps({"spider_dir": study.spider_dir}),
+            json.dumps(metadata),
             "--gen_kwargs",
             f"max_gen_toks={e.max_gen_toks}",
         ]
@@ -127,6 +131,14 @@ def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
         command += ["--batch_size", str(e.batch_size)]
         command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
         command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
+    return command
+
+
+def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
+    final = eval_dir(study, tag, suite)
+    partial = final.with_name(final.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    command = eval_command(study, tag, suite, partial / "raw")
     evaluated = _evaluated_model(study, tag)
     run_logged(study, f"eval-{tag}-{suite}", command, env)
     (partial / layout.EVALUATED_MODEL_FILE).write_text(f"{evaluated}\n")

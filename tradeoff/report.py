@@ -91,7 +91,12 @@ def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: 
         "",
         f"Base model `{study['base_model']}`"
         + (f" (`{study.get('gguf_file')}`)" if study.get("gguf_file") else "")
-        + f", training config `{study['training_config']}`, MMLU {e.get('mmlu_num_fewshot', 0)}-shot. "
+        + f", training config `{study['training_config']}`, MMLU {e.get('mmlu_num_fewshot', 0)}-shot, "
+        + f"Spider {e.get('spider_num_fewshot', 0)}-shot"
+        + (" (examples from Spider train)" if e.get("spider_num_fewshot") else "")
+        + (f" with the answer starting `{e['spider_answer_prefix']}`" if e.get("spider_answer_prefix") else "")
+        + (", chat template" if e.get("apply_chat_template") else ", no chat template")
+        + " (the same prompting for every model). "
         "Changes are against the base model in percentage points with 95% paired bootstrap CIs "
         "(2000 resamples of questions); p-values are exact McNemar tests against the base.",
         "",

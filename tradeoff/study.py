@@ -32,6 +32,10 @@ class EvalSettings:
     spider_limit: int | None = None  # questions per run; null = all executable dev questions
     mmlu_limit: int | None = None  # questions per subject; null = all
     mmlu_num_fewshot: int = 0
+    # spider_exec prompting options, for every model of the study (a fair baseline for a base model that does
+    # not follow the zero-shot format): examples from Spider train, and text the answer starts with ("SELECT")
+    spider_num_fewshot: int = 0
+    spider_answer_prefix: str = ""
 
 
 @dataclass

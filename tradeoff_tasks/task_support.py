@@ -29,10 +29,17 @@ def load_dataset_dict(
     timeout: float = Limits.timeout_s,
     max_rows: int = Limits.max_rows,
     grouped_decode: bool = True,
+    answer_prefix: str = "",
+    fewshot: bool = False,
     **_other_metadata,  # lm-eval also passes --model_args and the task's own metadata
 ) -> datasets.DatasetDict:
     rows = build_rows(spider_dir, split, int(sample_rows), True, _flag(fail_on_missing_db))
-    options = {"keep_distinct": _flag(keep_distinct), "timeout": float(timeout), "max_rows": int(max_rows)}
+    options = {
+        "keep_distinct": _flag(keep_distinct),
+        "timeout": float(timeout),
+        "max_rows": int(max_rows),
+        "answer_prefix": str(answer_prefix),  # lm-eval's gen_prefix: the answer starts with it (e.g. "SELECT")
+    }
     # The dataset is built after the model is loaded and before generation: the one hook where the task can
     # choose how decode steps attend (see grouped_decode.py).
     from .grouped_decode import use_grouped_decode
@@ -43,7 +50,15 @@ def load_dataset_dict(
             "grouped_decode.py); --metadata '{\"grouped_decode\": false}' keeps transformers' sdpa",
             file=sys.stderr,
         )
-    return datasets.DatasetDict({"eval": datasets.Dataset.from_list([dict(row, **options) for row in rows])})
+    evaluated = datasets.Dataset.from_list([dict(row, **options) for row in rows])
+    # The train split serves lm-eval's --num_fewshot (examples from other databases, as Spider's splits are);
+    # building it costs seconds, so it is empty unless --metadata asks for it (the YAML names it either way).
+    if _flag(fewshot):
+        train = build_rows(spider_dir, "train", int(sample_rows), require_databases=False)
+        train_split = datasets.Dataset.from_list([dict(row, **options) for row in train])
+    else:
+        train_split = evaluated.select([])
+    return datasets.DatasetDict({"eval": evaluated, "train": train_split})
 
 
 def _flag(value) -> bool:
@@ -70,7 +85,11 @@ def _key(task: dict) -> tuple:
 
 
 def clean_and_score(resps: list[list[str]], docs: list[dict]) -> list[list[str]]:
-    cleaned = [[clean_generation(r) for r in doc_resps] for doc_resps in resps]
+    # With an answer prefix the model continues the prefix: the prediction is the prefix and what follows.
+    cleaned = [
+        [clean_generation(doc["answer_prefix"] + r) for r in doc_resps]
+        for doc, doc_resps in zip(docs, resps, strict=True)
+    ]
     tasks = {_key(t): t for doc, preds in zip(docs, cleaned, strict=True) for t in (_task(doc, p) for p in preds)}
     todo = [t for key, t in tasks.items() if key not in _scores]
     for task, score in zip(todo, score_tasks(todo), strict=True):
