@@ -103,3 +103,17 @@ def test_no_step_starts_after_the_deadline():
     with pytest.raises(DeadlinePassed, match="time limit reached before 5 step"):
         run_steps(study_steps(rec, seconds=0.2), jobs=1, deadline=time.time() + 0.1)
     assert list(rec.intervals) == ["prepare"]  # it had started before the deadline and was let finish
+
+
+def test_a_training_over_two_gpus_has_them_to_itself_and_evaluations_share_them_out_after():
+    rec = Recorder()
+    steps = study_steps(rec)
+    for step in steps:
+        if step.training:
+            step.gpus = 2
+    run_steps(steps, jobs=2, training_jobs=1, gpus=[4, 7])
+    assert rec.envs["train-a"]["CUDA_VISIBLE_DEVICES"] == rec.envs["train-b"]["CUDA_VISIBLE_DEVICES"] == "4,7"
+    for training in ("train-a", "train-b"):  # nothing else ran on the cards meanwhile
+        assert not any(rec.overlap(training, other) for other in rec.intervals if other != training)
+    assert {rec.envs[name]["CUDA_VISIBLE_DEVICES"] for name in ("eval-a", "eval-b", "eval-base")} <= {"4", "7"}
+    assert rec.overlap("eval-a", "eval-base") or rec.overlap("eval-b", "eval-base") or rec.overlap("eval-a", "eval-b")

@@ -172,6 +172,8 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         ("seeds: [1, 1]", "seeds must be a list of distinct whole numbers"),
         ("seeds: []", "seeds must be a list of distinct whole numbers"),
         ("training_args: {seed: 3}", "training_args cannot set seed; list the study's seeds in `seeds`"),
+        ("training_gpus: 2\ngpus: [0]", "training_gpus 2 needs at least that many `gpus` listed"),
+        ("training_gpus: 2\ngpus: [0, 1]\nlauncher: [python]", "training_gpus > 1 needs an accelerate launcher"),
     ],
 )
 def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
@@ -310,3 +312,29 @@ def test_the_studys_spider_prompting_reaches_every_evaluation_command(tmp_path):
         assert metadata == {"spider_dir": "data/spider", "answer_prefix": "SELECT", "fewshot": True}
     mmlu = eval_command(study, "base", "mmlu", tmp_path)
     assert mmlu[mmlu.index("--num_fewshot") + 1] == "0" and "--metadata" not in mmlu
+
+
+def test_a_training_over_two_gpus_is_launched_with_two_processes_on_both(tmp_path, monkeypatch):
+    from tradeoff import sweep
+    from tradeoff.study import Study
+
+    study = Study(
+        name="s",
+        base_model="m",
+        training_config="c",
+        learning_rates=[1e-3],
+        spider_dir="d",
+        gpus=[0, 1],
+        training_gpus=2,
+        runs_dir=str(tmp_path / "runs"),
+        results_dir=str(tmp_path / "r"),
+        launcher=["accelerate", "launch", "--config_file", "harness_configs/accelerate/multi_gpu.yaml"],
+    )
+    launched = {}
+    monkeypatch.setattr(sweep, "run_logged", lambda study, step, command, env: launched.update({step: command}))
+    [training] = [step for step in sweep.plan(study) if step.training]
+    assert training.gpus == 2
+    training.run({"CUDA_VISIBLE_DEVICES": "0,1"})
+    command = launched["train-lr-0.001-seed-42"]
+    assert command[command.index("--num_processes") + 1] == "2"
+    assert "harness_configs/accelerate/multi_gpu.yaml" in command

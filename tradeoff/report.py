@@ -6,6 +6,7 @@ Reads only what the sweep wrote, so it can be re-run on any results folder.
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import yaml
@@ -44,6 +45,22 @@ def _headline_row(r: dict) -> str:
         "—" if loss is None else f"{loss:.3f}",
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _steps_table(results_dir: Path) -> list[str]:
+    """Which GPU ran each step, and for how long (the last run of each step in commands.jsonl)."""
+    log = results_dir / "commands.jsonl"
+    if not log.is_file():
+        return []
+    last = {}
+    for line in log.read_text().splitlines():
+        entry = json.loads(line)
+        last[entry["step"]] = entry
+    out = ["", "## Steps", "", "| step | GPUs | wall (s) | exit |", "|---|---|---|---|"]
+    for name, entry in last.items():
+        gpus = (entry.get("env") or {}).get("CUDA_VISIBLE_DEVICES", "not pinned")
+        out.append(f"| {name} | {gpus} | {entry['wall_s']:.0f} | {entry['rc']} |")
+    return out
 
 
 def _seed_table(by_lr: list[dict]) -> list[str]:
@@ -196,6 +213,8 @@ def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: 
         "![trade-off](tradeoff.png)",
         "",
         "![metrics vs learning rate](metrics_vs_lr.png)",
+        "",
+        *_steps_table(results_dir),
         "",
         "## Provenance",
         "",

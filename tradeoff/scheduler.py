@@ -21,6 +21,7 @@ class Step:
     run: Callable[[dict[str, str]], None]  # gets the environment overrides of its slot (GPU pinning)
     needs: tuple[str, ...] = ()
     training: bool = False
+    gpus: int = 1  # GPUs it takes when steps are pinned (a training launched over several)
 
 
 class StepFailed(RuntimeError):
@@ -31,8 +32,20 @@ class DeadlinePassed(StepFailed):
     """The deadline came with steps not yet started."""
 
 
-def slot_environment(slot: int, gpus: list[int] | None) -> dict[str, str]:
-    return {"CUDA_VISIBLE_DEVICES": str(gpus[slot % len(gpus)])} if gpus else {}
+def slot_gpus(step: Step, slot: int, gpus: list[int] | None, held: set[int]) -> list[int] | None:
+    """The GPUs a step would run on now, or None if they are taken. A one-GPU step takes its slot's GPU in
+    turn (several slots may share one); a step of several GPUs takes that many that no running step holds."""
+    if not gpus:
+        return []
+    if step.gpus == 1:
+        gpu = gpus[slot % len(gpus)]
+        return None if gpu in held else [gpu]
+    free = [g for g in gpus if g not in held]
+    return free[: step.gpus] if len(free) >= step.gpus else None
+
+
+def gpu_environment(pinned: list[int]) -> dict[str, str]:
+    return {"CUDA_VISIBLE_DEVICES": ",".join(map(str, pinned))} if pinned else {}
 
 
 def run_steps(
@@ -51,29 +64,36 @@ def run_steps(
     """
     finished = {step.name for step in steps if step.done()}
     pending = [step for step in steps if step.name not in finished]
-    running: dict[Future, tuple[Step, int]] = {}
+    running: dict[Future, tuple[Step, int, list[int]]] = {}
     free_slots = list(range(jobs))
     ran: list[str] = []
     failure: BaseException | None = None
 
     def startable(step: Step) -> bool:
-        trainings = sum(s.training for s, _ in running.values())
+        trainings = sum(s.training for s, _, _ in running.values())
         return all(n in finished for n in step.needs) and not (step.training and trainings >= training_jobs)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while running or (pending and failure is None):
             late = deadline is not None and time.time() >= deadline
             for step in list(pending) if failure is None and not late else []:  # nothing new after a failure
-                if free_slots and startable(step):
-                    slot = free_slots.pop(0)
-                    env = slot_environment(slot, gpus)
-                    pending.remove(step)
-                    on_start(step, env)
-                    running[pool.submit(step.run, env)] = (step, slot)
+                if not (free_slots and startable(step)):
+                    continue
+                held = {g for _, _, pinned in running.values() if len(pinned) > 1 for g in pinned}
+                if step.gpus > 1:  # it needs its GPUs to itself
+                    held |= {g for _, _, pinned in running.values() for g in pinned}
+                pinned = slot_gpus(step, free_slots[0], gpus, held)
+                if pinned is None:
+                    continue
+                slot = free_slots.pop(0)
+                env = gpu_environment(pinned)
+                pending.remove(step)
+                on_start(step, env)
+                running[pool.submit(step.run, env)] = (step, slot, pinned)
             if not running:
                 break  # nothing can start: needs that no step provides
             for future in wait(running, return_when=FIRST_COMPLETED).done:
-                step, slot = running.pop(future)
+                step, slot, _ = running.pop(future)
                 free_slots = sorted(free_slots + [slot])
                 if future.exception() is not None:
                     failure = failure or future.exception()

@@ -58,6 +58,7 @@ class Study:
     jobs: int = 1
     training_jobs: int = 1  # trainings at once (they need the most memory); raise it with one GPU per job
     gpus: list[int] | None = None  # pin running steps to these GPUs in turn (CUDA_VISIBLE_DEVICES); null = share
+    training_gpus: int = 1  # GPUs of `gpus` each training takes (DDP through an accelerate launcher)
     source: str = ""  # the config file, filled in by load_study
     overrides: list[str] = field(default_factory=list)  # the --set KEY=VALUE it was loaded with
     deadline: float | None = None  # time.time() after which the sweep stops cleanly (--time-limit)
@@ -145,7 +146,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     if "seed" in (data.get("training_args") or {}):
         raise StudyConfigError(f"{path}: training_args cannot set seed; list the study's seeds in `seeds`")
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
-    for key in ("jobs", "training_jobs"):
+    for key in ("jobs", "training_jobs", "training_gpus"):
         if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:
             raise StudyConfigError(f"{path}: {key} must be a whole number >= 1")
     if study.gpus is not None and (
@@ -154,6 +155,13 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
         or not all(isinstance(g, int) and g >= 0 for g in study.gpus)
     ):
         raise StudyConfigError(f"{path}: gpus must be a list of GPU indices, e.g. [0, 1], or null")
+    if study.training_gpus > 1 and (study.gpus is None or len(study.gpus) < study.training_gpus):
+        raise StudyConfigError(f"{path}: training_gpus {study.training_gpus} needs at least that many `gpus` listed")
+    if study.training_gpus > 1 and study.launcher[:2] != ["accelerate", "launch"]:
+        raise StudyConfigError(
+            f"{path}: training_gpus > 1 needs an accelerate launcher with a multi-GPU config, "
+            "e.g. [accelerate, launch, --config_file, harness_configs/accelerate/multi_gpu.yaml]"
+        )
     if str(study.mmlu_source or "").endswith(".jsonl") and study.eval.mmlu_num_fewshot:
         raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use mmlu_num_fewshot: 0")
     return study

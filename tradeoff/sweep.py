@@ -37,8 +37,11 @@ def adapter_dir(study: Study, lr: float, seed: int) -> Path:
 
 
 def _train(study: Study, lr: float, seed: int, env: dict[str, str]) -> None:
+    launcher = launcher_command(study.launcher)
+    if study.training_gpus > 1:  # one process per pinned GPU (the launcher's config says how: DDP, FSDP)
+        launcher += ["--num_processes", str(study.training_gpus)]
     command = [
-        *launcher_command(study.launcher),
+        *launcher,
         str(SFT_SCRIPT),
         "--config",
         study.training_config,
@@ -107,6 +110,7 @@ def plan(study: Study) -> list[Step]:
                 lambda env, lr=lr, seed=seed: _train(study, lr, seed, env),
                 needs=first,
                 training=True,
+                gpus=study.training_gpus,
             )
         )
     for tag in study.model_tags():
