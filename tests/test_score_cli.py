@@ -113,7 +113,7 @@ def test_the_cli_and_the_task_clean_the_same_generations_the_same_way(sample_spi
     records = [{"db_id": dev[0]["db_id"], "gold": dev[0]["query"], "prediction": text} for text in raw]
     scored = _score(sample_spider, tmp_path, records)
     docs = [
-        dict(row, keep_distinct=False, timeout=5.0, max_rows=10_000)
+        dict(row, keep_distinct=False, timeout=5.0, max_rows=10_000, answer_prefix="")
         for row in task_support.build_rows(sample_spider, "dev")[:1]
     ] * len(raw)
     from_task = task_support.clean_and_score([[text] for text in raw], docs)

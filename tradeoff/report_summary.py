@@ -43,8 +43,9 @@ def probe_text(rows: list[dict]) -> list[str]:
     verdict = (
         "**can show a cost**"
         if base["mmlu_can_show_loss"]
-        else "**cannot show a cost**: the model has no MMLU ability above its answer-letter habits to lose, so "
-        "no change on it is read as a loss or as the absence of one"
+        else "**cannot show a cost**: the base is not clearly above that bar (no measured ability beyond answering "
+        "by letter habit, or too few questions to tell), so no change on it is read as a loss or as the absence "
+        "of one"
     )
     return [
         f"- MMLU: the base model scores {base['mmlu_acc']:.4f} (95% CI from {base['mmlu_base_ci_low']:.4f}); the "
