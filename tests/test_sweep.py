@@ -263,9 +263,9 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
             "sweep",
             str(study_file),
             "--time-limit",
-            "4",
+            "12",  # room for the preparation even on a loaded machine; the training runs far longer
             "--set",
-            "training_args={max_steps: 400, save_steps: 1000}",
+            "training_args={max_steps: 100000, save_steps: 100000}",
             "--archive",
             str(archive),
         ],
@@ -287,7 +287,7 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
 
     with tarfile.open(archive) as tar:
         assert "results/study.yaml" in tar.getnames()
-    assert yaml.safe_load((results / "study.yaml").read_text())["training_args"]["max_steps"] == 400  # as run
+    assert yaml.safe_load((results / "study.yaml").read_text())["training_args"]["max_steps"] == 100000  # as run
 
 
 def test_the_studys_spider_prompting_reaches_every_evaluation_command(tmp_path):
