@@ -1,6 +1,6 @@
-"""Running one step of a sweep: its command as a subprocess in its own process group, its output in
+"""Running one step of a sweep: its command as a subprocess, its output in
 results/<study>/logs/<step>.log, and one line of results/<study>/commands.jsonl (command, environment, exit
-status, start, wall time); stopped with everything it started when the study's deadline comes.
+status, start, wall time); stopped when the study's deadline comes.
 """
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import threading
@@ -36,10 +35,8 @@ def run_logged(study: Study, step: str, command: list[str], env: dict[str, str])
     with log_path.open("w") as log:
         log.write("".join(f"{k}={v} " for k, v in env.items()) + f"$ {shlex.join(command)}\n")
         log.flush()
-        # its own process group, so that at the time limit the step stops with every process it started
-        proc = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env}, start_new_session=True
-        )
+        # In the sweep's own process group, so that Ctrl-C or a kill of the sweep's group stops the step too.
+        proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
         rc = _wait(proc, study.deadline)
     entry = {
         "step": step,
@@ -60,22 +57,18 @@ def run_logged(study: Study, step: str, command: list[str], env: dict[str, str])
 
 
 def _wait(proc: subprocess.Popen, deadline: float | None, grace_s: float = 20.0) -> int | None:
-    """The exit status, or None when the deadline came first: then the process group gets SIGTERM (a trainer
-    may still finish writing a checkpoint) and, after grace_s, SIGKILL."""
+    """The exit status, or None when the deadline came first: then the step gets SIGTERM (accelerate's launcher
+    passes it on to its workers; a trainer may still finish writing a checkpoint) and, after grace_s, SIGKILL."""
     try:
         return proc.wait(timeout=None if deadline is None else max(deadline - time.time(), 0))
     except subprocess.TimeoutExpired:
         pass
-    for sig, wait_s in ((signal.SIGTERM, grace_s), (signal.SIGKILL, None)):
-        try:
-            os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            proc.wait(timeout=wait_s)
-            break
-        except subprocess.TimeoutExpired:
-            continue
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
     return None
 
 
