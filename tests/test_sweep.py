@@ -173,6 +173,8 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         ("seeds: []", "seeds must be a list of distinct whole numbers"),
         ("training_args: {seed: 3}", "training_args cannot set seed; list the study's seeds in `seeds`"),
         ("training_gpus: 2\ngpus: [0]", "training_gpus 2 needs at least that many `gpus` listed"),
+        ("seeds_by_lr: {0.5: [1, 2]}", "seeds_by_lr names \\[0.5\\], which are not in learning_rates"),
+        ("seeds_by_lr: {1.0e-4: [1, 1]}", "seeds_by_lr maps a learning rate to its seeds"),
         ("training_gpus: 2\ngpus: [0, 1]\nlauncher: [python]", "training_gpus > 1 needs an accelerate launcher"),
     ],
 )
@@ -338,3 +340,26 @@ def test_a_training_over_two_gpus_is_launched_with_two_processes_on_both(tmp_pat
     command = launched["train-lr-0.001-seed-42"]
     assert command[command.index("--num_processes") + 1] == "2"
     assert "harness_configs/accelerate/multi_gpu.yaml" in command
+
+
+def test_seeds_by_lr_adds_seeds_where_they_matter_and_the_report_reads_the_same_plan(tmp_path):
+    from tradeoff.report_table import study_tags
+    from tradeoff.study import load_study
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4, 2e-3]\nspider_dir: d\n"
+        "seeds: [7]\nseeds_by_lr: {2.0e-3: [7, 8, 9]}\n"
+    )
+    study = load_study(path)
+    assert study.trainings() == [(1e-4, 7), (2e-3, 7), (2e-3, 8), (2e-3, 9)]
+    assert study.model_tags() == ["base", "lr-0.0001-seed-7", "lr-0.002-seed-7", "lr-0.002-seed-8", "lr-0.002-seed-9"]
+    results = tmp_path / "results"  # the report plans from the study.yaml the sweep writes
+    results.mkdir()
+    (results / "study.yaml").write_text(yaml.safe_dump(study.config()))
+    for tag in study.model_tags():
+        for suite in ("spider_exec", "mmlu"):
+            (results / "eval" / tag / suite).mkdir(parents=True)
+            (results / "eval" / tag / suite / "results.json").write_text("{}")
+    done, unfinished = study_tags(results)
+    assert [tag for tag, _ in done] == study.model_tags() and unfinished == []

