@@ -6,6 +6,7 @@ import pytest
 
 from tradeoff.diagnostics import can_show_a_loss, mmlu_letters, spider_diagnostics
 from tradeoff.report_summary import summary_text
+from tradeoff.stats import bootstrap_ci
 
 
 def _question(prediction, target, tie=False):
@@ -44,8 +45,8 @@ def test_spider_diagnostics_count_executing_predictions_and_empty_gold_results()
 
 def test_a_probe_at_chance_cannot_show_a_loss_and_one_well_above_can():
     rng = np.random.default_rng(0)
-    assert not can_show_a_loss((rng.random(4000) < 0.25).astype(float), 0.25)["can_show_loss"]
-    assert can_show_a_loss((rng.random(4000) < 0.40).astype(float), 0.25)["can_show_loss"]
+    assert not can_show_a_loss(bootstrap_ci((rng.random(4000) < 0.25).astype(float))[0], 0.25)
+    assert can_show_a_loss(bootstrap_ci((rng.random(4000) < 0.40).astype(float))[0], 0.25)
 
 
 def _row(model, lr, ex, ex_p, mmlu, mmlu_p, base_ex=0.1, base_mmlu=0.5):

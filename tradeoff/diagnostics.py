@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from tradeoff.stats import bootstrap_ci
-
 MMLU_CHANCE = 0.25
 LETTERS = "ABCD"
 
@@ -50,8 +48,7 @@ def spider_diagnostics(samples: list[dict]) -> dict:
     return out
 
 
-def can_show_a_loss(base_correct: np.ndarray, floor: float) -> dict:
-    """Whether a probe can show a cost: the base's 95% CI lies above `floor` (chance, or the letter-frequency
-    accuracy when that is higher)."""
-    low, _ = bootstrap_ci(base_correct)
-    return {"ci_low": low, "floor": floor, "can_show_loss": bool(low > floor)}
+def can_show_a_loss(base_ci_low: float, floor: float) -> bool:
+    """Whether a probe can show a cost: the lower end of the base's 95% CI lies above `floor` (chance, or the
+    letter-frequency accuracy when that is higher)."""
+    return bool(base_ci_low > floor)

@@ -17,12 +17,13 @@ from tradeoff.samples import write_mmlu_questions
 from tradeoff.step_commands import SweepError, run_logged
 from tradeoff.study import Study
 from tradeoff_tasks.records import file_sha256
+from training.run_state import META_FILE
 
 
 def check_adapter_base(adapter: Path, base_model: str, gguf_file: str | None) -> None:
     """Refuse to evaluate an adapter on a base other than the one it was trained on (peft would fail with
     shape errors deep inside model loading, or worse, load silently onto a same-shaped model)."""
-    meta = json.loads((adapter / "training_meta.json").read_text())
+    meta = json.loads((adapter / META_FILE).read_text())
     trained_on = (str(Path(meta["base_model"])), meta.get("gguf_file"))
     if trained_on != (str(Path(base_model)), gguf_file):
         raise SweepError(
@@ -75,7 +76,7 @@ def _evaluated_model(study: Study, tag: str) -> str | None:
         return layout.BASE
     adapter = layout.adapter_dir(study.runs, tag)
     weights = adapter / "adapter_model.safetensors"
-    if not (adapter / "training_meta.json").is_file() or not weights.is_file():
+    if not (adapter / META_FILE).is_file() or not weights.is_file():
         return None
     return file_sha256(weights)  # read once per version of the file: a sweep asks for every adapter's at each start
 

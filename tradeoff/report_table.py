@@ -12,7 +12,7 @@ import yaml
 from tradeoff import layout
 from tradeoff.diagnostics import MMLU_CHANCE, can_show_a_loss, mmlu_letters, spider_diagnostics
 from tradeoff.layout import MMLU_CATEGORIES
-from tradeoff.samples import Scores, load_rows, load_suite
+from tradeoff.samples import Scores, load_suite
 from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
 from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
 
@@ -76,20 +76,22 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict]]
     """One row per finished model (base first), one row per (model, MMLU subject) with its change, and one row
     per learning rate over its seeds (base first; see seed_rows)."""
     tags, _ = study_tags(results_dir)
-    base = {s: load_suite(results_dir, layout.BASE, s) for s in layout.SUITES}
+    base_suites = {s: load_suite(results_dir, layout.BASE, s) for s in layout.SUITES}
+    base = {s: scored for s, (scored, _) in base_suites.items()}
     rows, subject_rows, scores = [], [], {}
     for tag, lr in tags:
-        spider, spider_base = _align(load_suite(results_dir, tag, "spider_exec"), base["spider_exec"])
-        mmlu, mmlu_base = _align(load_suite(results_dir, tag, "mmlu"), base["mmlu"])
+        suites = base_suites if tag == layout.BASE else {s: load_suite(results_dir, tag, s) for s in layout.SUITES}
+        spider, spider_base = _align(suites["spider_exec"][0], base["spider_exec"])
+        mmlu, mmlu_base = _align(suites["mmlu"][0], base["mmlu"])
         scores[tag] = {"spider_ex": (spider, spider_base), "mmlu_acc": (mmlu, mmlu_base)}
         row = {"model": tag, "learning_rate": lr, "seed": layout.parse_tag(tag)[1]}
         row |= _metric("spider_ex", spider.correct, spider_base.correct, True)
         for level in SPIDER_GROUPS:
             mask = spider.groups[level]
             row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
-        row |= spider_diagnostics(load_rows(results_dir, tag, "spider_exec"))
+        row |= spider_diagnostics(suites["spider_exec"][1])
         row |= _metric("mmlu_acc", mmlu.correct, mmlu_base.correct, True)
-        row |= mmlu_letters(load_rows(results_dir, tag, "mmlu"))
+        row |= mmlu_letters(suites["mmlu"][1])
         for category in MMLU_CATEGORIES:
             mask = mmlu.groups[category]
             row |= _metric(f"{category}_acc", mmlu.correct[mask], mmlu_base.correct[mask], False)
@@ -118,11 +120,10 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict]]
                 )
     base_row = rows[0]
     floor = max(MMLU_CHANCE, base_row["mmlu_frequency_only_acc"])
-    probe = can_show_a_loss(base["mmlu"].correct, floor)
-    base_row |= {
-        "mmlu_base_ci_low": probe["ci_low"],
+    base_row |= {  # the base's CI is the one its row already has (_metric's bootstrap)
+        "mmlu_base_ci_low": base_row["mmlu_acc_ci_low"],
         "mmlu_floor": floor,
-        "mmlu_can_show_loss": probe["can_show_loss"],
+        "mmlu_can_show_loss": can_show_a_loss(base_row["mmlu_acc_ci_low"], floor),
     }
     return rows, subject_rows, seed_rows(rows, scores)
 

@@ -58,20 +58,19 @@ def write_mmlu_questions(logs: dict[str, Path], out: Path) -> int:
     return len(rows)
 
 
-def spider_scores(folder: Path) -> Scores:
-    rows = sorted(_read_jsonl(folder / layout.SPIDER_SAMPLES_FILE), key=lambda r: r["doc"]["index"])
+def spider_scores(samples: list[dict]) -> Scores:
+    rows = sorted(samples, key=lambda r: r["doc"]["index"])
     keys = [(r["doc"]["index"],) for r in rows]
     hardness = np.array([r["doc"]["hardness"] for r in rows])
     groups = {level: hardness == level for level in LEVELS}
     return Scores(keys, np.array([r["exec_match"] for r in rows], dtype=float), groups)
 
 
-def mmlu_scores(folder: Path) -> Scores:
+def mmlu_scores(rows: list[dict], folder: Path) -> Scores:
     results = json.loads((folder / layout.RESULTS_FILE).read_text())
     category_of = {
         task: group for group in layout.MMLU_CATEGORIES for task in results["group_subtasks"].get(group, [])
     }
-    rows = _read_jsonl(folder / layout.MMLU_QUESTIONS_FILE)
     keys = [(r["task"], r["doc_id"]) for r in rows]
     categories = np.array([category_of.get(r["task"], "unknown") for r in rows])
     subjects = np.array([r["task"] for r in rows])
@@ -80,12 +79,12 @@ def mmlu_scores(folder: Path) -> Scores:
     return Scores(keys, np.array([r["acc"] for r in rows], dtype=float), groups)
 
 
-def load_rows(results_dir: Path, tag: str, suite: str) -> list[dict]:
-    """The per-question lines of one evaluation: lm-eval's samples for spider_exec, the MMLU question file."""
-    name = layout.SPIDER_SAMPLES_FILE if suite == "spider_exec" else layout.MMLU_QUESTIONS_FILE
-    return _read_jsonl(layout.eval_dir(results_dir, tag, suite) / name)
-
-
-def load_suite(results_dir: Path, tag: str, suite: str) -> Scores:
+def load_suite(results_dir: Path, tag: str, suite: str) -> tuple[Scores, list[dict]]:
+    """A model's scores on one suite, and the per-question lines they come from (read once, for the
+    diagnostics too): lm-eval's samples for spider_exec, the MMLU question file."""
     folder = layout.eval_dir(results_dir, tag, suite)
-    return spider_scores(folder) if suite == "spider_exec" else mmlu_scores(folder)
+    if suite == "spider_exec":
+        rows = _read_jsonl(folder / layout.SPIDER_SAMPLES_FILE)
+        return spider_scores(rows), rows
+    rows = _read_jsonl(folder / layout.MMLU_QUESTIONS_FILE)
+    return mmlu_scores(rows, folder), rows

@@ -28,6 +28,7 @@ from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
 from tradeoff.study import Study
 from tradeoff_tasks.records import hardware, library_versions, write_json_atomically
+from training.run_state import META_FILE
 
 SFT_SCRIPT = Path(__file__).resolve().parent.parent / "training" / "sft.py"
 
@@ -66,7 +67,7 @@ def _train(study: Study, lr: float, seed: int, env: dict[str, str]) -> None:
 def _record_training(study: Study, lr: float, seed: int) -> None:
     """Copy the adapter's training_meta.json into the results (the report reads its steps and loss there); done
     at the end of every sweep, so trainings from an earlier run reach a results folder that was since replaced."""
-    meta = adapter_dir(study, lr, seed) / "training_meta.json"
+    meta = adapter_dir(study, lr, seed) / META_FILE
     if meta.is_file():
         record = layout.training_record(study.results, model_tag(lr, seed))
         record.parent.mkdir(parents=True, exist_ok=True)
@@ -106,7 +107,7 @@ def plan(study: Study) -> list[Step]:
         steps.append(
             Step(
                 f"train-{model_tag(lr, seed)}",
-                lambda lr=lr, seed=seed: (adapter_dir(study, lr, seed) / "training_meta.json").is_file(),
+                lambda lr=lr, seed=seed: (adapter_dir(study, lr, seed) / META_FILE).is_file(),
                 lambda env, lr=lr, seed=seed: _train(study, lr, seed, env),
                 needs=first,
                 training=True,
