@@ -70,3 +70,39 @@ def synthetic_mmlu(tmp_path_factory) -> Path:
                 for i in range(n):
                     writer.writerow([f"{folder} question {i} about {subject}?", "w", "x", "y", "z", "ABCD"[i % 4]])
     return root
+
+
+@pytest.fixture(scope="session")
+def sample_gsm8k(tmp_path_factory) -> Path:
+    from tradeoff.gsm8k_sample import write_gsm8k_sample
+
+    return write_gsm8k_sample(tmp_path_factory.mktemp("gsm8k"), n_train=6, n_test=3)
+
+
+HUMANEVAL_PROBLEMS = [  # the release's fields; the first canonical solution passes, the second fails its test
+    {
+        "task_id": "Sample/0",
+        "prompt": 'def add(a: int, b: int) -> int:\n    """Return a + b."""\n',
+        "canonical_solution": "    return a + b\n",
+        "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
+        "entry_point": "add",
+    },
+    {
+        "task_id": "Sample/1",
+        "prompt": 'def double(x: int) -> int:\n    """Return 2 * x."""\n',
+        "canonical_solution": "    return x + 1\n",
+        "test": "def check(candidate):\n    assert candidate(4) == 8\n",
+        "entry_point": "double",
+    },
+]
+
+
+@pytest.fixture(scope="session")
+def sample_humaneval(tmp_path_factory) -> Path:
+    import gzip
+    import json
+
+    path = tmp_path_factory.mktemp("humaneval") / "HumanEval.jsonl.gz"
+    with gzip.open(path, "wt") as f:
+        f.writelines(json.dumps(p) + "\n" for p in HUMANEVAL_PROBLEMS)
+    return path

