@@ -4,7 +4,8 @@ can show a cost; and the plain-language answer in both cases."""
 import numpy as np
 import pytest
 
-from tradeoff.diagnostics import can_show_a_loss, mmlu_letters, spider_diagnostics
+from tradeoff.diagnostics import answer_positions, can_show_a_loss, spider_diagnostics
+from tradeoff.probes import PROBES
 from tradeoff.report_summary import summary_text
 from tradeoff.stats import bootstrap_ci
 
@@ -21,7 +22,7 @@ def _question(prediction, target, tie=False):
 def test_a_model_that_always_answers_a_scores_the_share_of_a_targets():
     targets = [0, 1, 2, 3, 0, 0, 1, 2]  # 3 of 8 are A
     questions = [_question(0, t, tie=(i == 0)) for i, t in enumerate(targets)]
-    letters = mmlu_letters(questions)
+    letters = answer_positions(questions)
     assert letters["mmlu_pred_A"] == 1.0 and letters["mmlu_pred_D"] == 0.0
     assert letters["mmlu_frequency_only_acc"] == pytest.approx(3 / 8)  # what answering A without reading gives
     assert letters["mmlu_tie_share"] == pytest.approx(1 / 8)
@@ -68,12 +69,12 @@ def _rows(can_show):
 
 
 def test_the_rule_skips_a_learning_rate_with_a_significant_loss_on_a_probe_that_can_show_one():
-    text = "\n".join(summary_text(_rows(can_show=True)))
+    text = "\n".join(summary_text(_rows(can_show=True), [PROBES["mmlu"]]))
     assert "By the rule: lr 0.0001" in text and "loses 10.0 pp of MMLU" in text
     assert "lr 0.0001 -> 0.001: 0.45" in text  # 9 MMLU points lost for 20 EX points gained
 
 
 def test_without_a_probe_that_can_show_a_cost_the_report_never_claims_there_was_none():
-    text = "\n".join(summary_text(_rows(can_show=False)))
+    text = "\n".join(summary_text(_rows(can_show=False), [PROBES["mmlu"]]))
     assert "cannot say what specializing costs" in text and "lr 0.001" in text
     assert "no MMLU loss" not in text and "loses" not in text and "Pareto" not in text

@@ -21,9 +21,10 @@ FIRST, SECOND = "lr-0.01-seed-7", "lr-0.01-seed-8"  # model tags, in plan order
 
 
 @pytest.fixture
-def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
+def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu, sample_gsm8k, sample_humaneval):
     tasks = tmp_path / "tasks"
-    shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")  # the mmlu override goes beside it
+    for folder in ("spider_exec", "humaneval"):  # the probes' overrides go beside them
+        shutil.copytree(TASKS_DIR / folder, tasks / folder)
     study = {
         "name": "tiny",
         "base_model": str(tiny_model),
@@ -31,7 +32,12 @@ def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
         "learning_rates": RATES,
         "seeds": SEEDS,
         "spider_dir": str(sample_spider),
-        "mmlu_source": str(synthetic_mmlu),
+        "probe_sources": {"mmlu": str(synthetic_mmlu), "gsm8k": str(sample_gsm8k), "humaneval": str(sample_humaneval)},
+        "probes": {
+            "mmlu": {"num_fewshot": 0, "limit": 1},
+            "gsm8k": {"num_fewshot": 0, "limit": 2, "max_gen_toks": 8},
+            "humaneval": {"limit": 2, "max_gen_toks": 8},
+        },
         "training_args": {"max_steps": 4, "save_steps": 2},
         "launcher": ["python"],
         "tasks_dir": str(tasks),
@@ -43,7 +49,6 @@ def study_file(tmp_path, tiny_model, sample_spider, synthetic_mmlu):
             "batch_size": 4,
             "max_gen_toks": 8,
             "spider_limit": 4,
-            "mmlu_limit": 1,
         },
     }
     path = tmp_path / "study.yaml"
@@ -74,8 +79,13 @@ def _scores(results, tag, suite):
         rows = [json.loads(line) for line in f]
     if suite == "spider_exec":
         return np.array([r["exec_match"] for r in sorted(rows, key=lambda r: r["doc"]["index"])], dtype=float)
+    if suite != "mmlu":
+        return np.array([r["score"] for r in sorted(rows, key=lambda r: (r["task"], r["doc_id"]))], dtype=float)
     assert all(r["acc"] == float(r["prediction"] == r["target"]) for r in rows)
     return np.array([r["acc"] for r in sorted(rows, key=lambda r: (r["task"], r["doc_id"]))], dtype=float)
+
+
+SUITES = (("spider_exec", "spider_ex"), ("mmlu", "mmlu_acc"), ("gsm8k", "gsm8k_em"), ("humaneval", "humaneval_pass1"))
 
 
 @pytest.mark.slow
@@ -103,7 +113,7 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     assert steps.count(f"train-{FIRST}") == 1  # finished before the crash: not redone
     assert steps.count(f"train-{SECOND}") == 1
     for tag in ("base", FIRST, SECOND):
-        for suite in ("spider_exec", "mmlu"):
+        for suite, _ in SUITES:
             assert steps.count(f"eval-{tag}-{suite}") == 1
     assert not list(results.rglob("*.partial"))
     # each seed trained with its own seed, into its own adapter
@@ -121,15 +131,16 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     written = json.loads((results / "summary.json").read_text())
     summary = {row["model"]: row for row in written["models"]}
     for tag in (FIRST, SECOND):
-        for suite, prefix in (("spider_exec", "spider_ex"), ("mmlu", "mmlu_acc")):
+        for suite, prefix in SUITES:
             model, base = _scores(results, tag, suite), _scores(results, "base", suite)
             assert summary[tag][prefix] == pytest.approx(model.mean())
             assert summary[tag][f"{prefix}_delta"] == pytest.approx(model.mean() - base.mean())
     assert summary["base"]["mmlu_acc_n"] == 57 and summary["base"]["spider_ex_n"] == 4
+    assert summary["base"]["gsm8k_em_n"] == 2 and summary["base"]["humaneval_pass1_n"] == 2
     # the learning rate over its seeds: the mean, the spread, and the change of the seed-averaged scores
     [lr_row] = [row for row in written["learning_rates"] if row["model"] == "lr-0.01"]
     assert lr_row["seeds"] == SEEDS
-    for suite, prefix in (("spider_exec", "spider_ex"), ("mmlu", "mmlu_acc")):
+    for suite, prefix in SUITES:
         per_seed = [_scores(results, tag, suite).mean() for tag in (FIRST, SECOND)]
         assert lr_row[prefix] == pytest.approx(np.mean(per_seed))
         assert (lr_row[f"{prefix}_seed_min"], lr_row[f"{prefix}_seed_max"]) == pytest.approx(
@@ -138,6 +149,7 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
         assert lr_row[f"{prefix}_mcnemar_p"] == max(summary[t][f"{prefix}_mcnemar_p"] for t in (FIRST, SECOND))
     report = (results / "report.md").read_text()
     assert report.startswith("**Evaluated on a subset") and "## Learning rates over seeds" in report
+    assert "- GSM8K: the base model scores" in report and "- HumanEval pass@1: the base model scores" in report
     assert (results / "tradeoff.png").stat().st_size > 10_000 and (results / "metrics_vs_lr.png").is_file()
     assert json.loads((results / "training" / f"{SECOND}.json").read_text())["seed"] == 8  # copied again
 
@@ -198,7 +210,6 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
         training_config="c",
         learning_rates=[1e-3],
         spider_dir="d",
-        mmlu_source=None,
         results_dir=str(tmp_path / "results"),
         runs_dir=str(tmp_path / "runs"),
     )
@@ -239,11 +250,12 @@ def test_set_overrides_keys_of_the_file_and_refuses_what_the_file_would(tmp_path
             "learning_rates=[2e-4, 1e-4]",
             "eval.batch_size=32",
             "gguf_file=m.gguf",
-            "mmlu_source=null",
+            "probes.gsm8k.limit=5",
         ],
     )
     assert (study.base_model, study.learning_rates, study.eval.batch_size) == ("/models/m", [1e-4, 2e-4], 32)
-    assert study.gguf_file == "m.gguf" and study.mmlu_source is None and study.spider_dir == "data/spider"
+    assert study.gguf_file == "m.gguf" and study.spider_dir == "data/spider"
+    assert set(study.probes) == {"mmlu", "gsm8k"} and study.probes["gsm8k"].limit == 5
     assert study.config()["base_model"] == "/models/m" and "overrides" not in study.config()
     with pytest.raises(StudyConfigError, match="--set spider_dir: expected KEY=VALUE"):
         load_study(path, ["spider_dir"])
@@ -294,6 +306,7 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
 
 def test_the_studys_spider_prompting_reaches_every_evaluation_command(tmp_path):
     from tradeoff.evaluation import eval_command
+    from tradeoff.probes import ProbeSettings
     from tradeoff.study import Study
 
     study = Study(name="s", base_model="m", training_config="c", learning_rates=[1e-3], spider_dir="data/spider")
@@ -314,6 +327,12 @@ def test_the_studys_spider_prompting_reaches_every_evaluation_command(tmp_path):
         assert metadata == {"spider_dir": "data/spider", "answer_prefix": "SELECT", "fewshot": True}
     mmlu = eval_command(study, "base", "mmlu", tmp_path)
     assert mmlu[mmlu.index("--num_fewshot") + 1] == "0" and "--metadata" not in mmlu
+    study.probes = {"humaneval": ProbeSettings(limit=3, max_gen_toks=512, apply_chat_template=False)}
+    study.eval.apply_chat_template = True
+    humaneval = eval_command(study, "base", "humaneval", tmp_path)
+    assert "--confirm_run_unsafe_code" in humaneval and "--apply_chat_template" not in humaneval
+    assert humaneval[humaneval.index("--limit") + 1] == "3" and "--num_fewshot" not in humaneval
+    assert humaneval[humaneval.index("--gen_kwargs") + 1] == "max_gen_toks=512"
 
 
 def test_a_training_over_two_gpus_is_launched_with_two_processes_on_both(tmp_path, monkeypatch):
@@ -363,3 +382,12 @@ def test_seeds_by_lr_adds_seeds_where_they_matter_and_the_report_reads_the_same_
             (results / "eval" / tag / suite / "results.json").write_text("{}")
     done, unfinished = study_tags(results)
     assert [tag for tag, _ in done] == study.model_tags() and unfinished == []
+
+
+@pytest.mark.parametrize("config", sorted((ROOT / "harness_configs").glob("study_*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_study_config_loads_with_known_probes(config):
+    from tradeoff.probes import PROBES
+    from tradeoff.study import load_study
+
+    study = load_study(config)
+    assert study.probes and set(study.probes) <= set(PROBES) and study.suites()[0] == "spider_exec"

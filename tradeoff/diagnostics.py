@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import numpy as np
 
-MMLU_CHANCE = 0.25
 LETTERS = "ABCD"
 
 
-def mmlu_letters(questions: list[dict]) -> dict:
-    """Shares of predicted letters, the accuracy of answering at those frequencies regardless of the question
-    (sum over letters of predicted share x target share), and the share of questions whose top two
-    log-likelihoods tie exactly (the first letter wins a tie)."""
+def answer_positions(questions: list[dict], probe: str = "mmlu") -> dict:
+    """Shares of predicted answer positions (letters A-D; for the cloze form, the position of the chosen
+    option), the accuracy of answering at those frequencies regardless of the question (sum over positions of
+    predicted share x target share), and the share of questions whose top two log-likelihoods tie exactly (the
+    first position wins a tie). Keys are prefixed with the probe's name."""
     predicted = np.array([q["prediction"] for q in questions])
     target = np.array([q["target"] for q in questions])
     top_two = np.sort(np.array([q["loglikelihoods"] for q in questions]), axis=1)[:, -2:]
     shares = {letter: float(np.mean(predicted == k)) for k, letter in enumerate(LETTERS)}
     frequency_only = sum(shares[letter] * float(np.mean(target == k)) for k, letter in enumerate(LETTERS))
     return {
-        **{f"mmlu_pred_{letter}": share for letter, share in shares.items()},
-        "mmlu_frequency_only_acc": frequency_only,
-        "mmlu_tie_share": float(np.mean(top_two[:, 0] == top_two[:, 1])),
+        **{f"{probe}_pred_{letter}": share for letter, share in shares.items()},
+        f"{probe}_frequency_only_acc": frequency_only,
+        f"{probe}_tie_share": float(np.mean(top_two[:, 0] == top_two[:, 1])),
     }
 
 

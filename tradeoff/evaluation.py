@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from tradeoff import layout
-from tradeoff.samples import write_mmlu_questions
+from tradeoff.probes import PROBES
+from tradeoff.samples import write_questions
 from tradeoff.step_commands import SweepError, run_logged
 from tradeoff.study import Study
 from tradeoff_tasks.records import file_sha256
@@ -109,9 +110,9 @@ def eval_command(study: Study, tag: str, suite: str, output_path: Path) -> list[
         "--seed",
         "0",
     ]
-    if e.apply_chat_template:
-        command.append("--apply_chat_template")
-    if suite == "spider_exec":
+    if suite == layout.SPIDER:
+        if e.apply_chat_template:
+            command.append("--apply_chat_template")
         command += ["--batch_size", str(e.generation_batch_size or e.batch_size)]
         metadata = {"spider_dir": study.spider_dir}
         if e.spider_answer_prefix:
@@ -129,10 +130,21 @@ def eval_command(study: Study, tag: str, suite: str, output_path: Path) -> list[
         ]
         command += ["--limit", str(e.spider_limit)] if e.spider_limit else []
     else:
-        command += ["--batch_size", str(e.batch_size)]
-        command += ["--tasks", "mmlu", "--num_fewshot", str(e.mmlu_num_fewshot)]
-        command += ["--limit", str(e.mmlu_limit)] if e.mmlu_limit else []
+        command += _probe_arguments(study, suite)
     return command
+
+
+def _probe_arguments(study: Study, name: str) -> list[str]:
+    """A probe's lm_eval flags: the task, and the settings the study gives it (else the task's defaults)."""
+    settings, e = study.probes[name], study.eval
+    arguments = ["--tasks", name, "--batch_size", str(settings.batch_size or e.batch_size)]
+    chat = e.apply_chat_template if settings.apply_chat_template is None else settings.apply_chat_template
+    arguments += ["--apply_chat_template"] if chat else []
+    arguments += ["--num_fewshot", str(settings.num_fewshot)] if settings.num_fewshot is not None else []
+    arguments += ["--limit", str(settings.limit)] if settings.limit else []
+    arguments += ["--gen_kwargs", f"max_gen_toks={settings.max_gen_toks}"] if settings.max_gen_toks else []
+    arguments += ["--confirm_run_unsafe_code"] if PROBES[name].unsafe_code else []
+    return arguments
 
 
 def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
@@ -150,11 +162,11 @@ def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
         path.name.removeprefix("samples_").rsplit("_", 1)[0]: path
         for path in (partial / "raw").rglob("samples_*.jsonl")
     }
-    if suite == "spider_exec":
+    if suite == layout.SPIDER:
         with logs["spider_exec"].open("rb") as src, gzip.open(partial / layout.SPIDER_SAMPLES_FILE, "wb") as dst:
             shutil.copyfileobj(src, dst)
-    else:  # 57 per-subject logs become one line per question (what the report needs)
-        write_mmlu_questions(logs, partial / layout.MMLU_QUESTIONS_FILE)
+    else:  # a probe's logs (57 per-subject ones for MMLU) become one line per question: what the report needs
+        write_questions(PROBES[suite], logs, partial / layout.QUESTIONS_FILE)
     shutil.rmtree(partial / "raw")
     shutil.rmtree(final, ignore_errors=True)
     partial.rename(final)

@@ -6,7 +6,7 @@
       eval/<tag>/<suite>/results.json            lm-eval's results
       eval/<tag>/<suite>/evaluated_model.txt     "base" or the sha256 of the adapter weights evaluated
       eval/<tag>/spider_exec/samples_spider_exec.jsonl.gz   lm-eval's per-sample log
-      eval/<tag>/mmlu/questions.jsonl.gz         one line per question (samples.py writes and reads it)
+      eval/<tag>/<probe>/questions.jsonl.gz      one line per question of a generality probe (samples.py)
 
     runs/<study>/adapters/<tag>/                 each adapter (weights, training_meta.json, checkpoints)
 
@@ -19,11 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 
 BASE = "base"
-SUITES = ("spider_exec", "mmlu")
+SPIDER = "spider_exec"  # every study's specialty; its generality probes are listed in tradeoff/probes.py
 RESULTS_FILE = "results.json"
 EVALUATED_MODEL_FILE = "evaluated_model.txt"
 SPIDER_SAMPLES_FILE = "samples_spider_exec.jsonl.gz"
-MMLU_QUESTIONS_FILE = "questions.jsonl.gz"
+QUESTIONS_FILE = "questions.jsonl.gz"
 MMLU_CATEGORIES = ("mmlu_stem", "mmlu_humanities", "mmlu_social_sciences", "mmlu_other")
 
 

@@ -108,6 +108,27 @@ def write_continuation_overrides(mmlu_dataset_dir: Path, tasks_dir: Path) -> int
     return len(subjects)
 
 
+OVERRIDES = {  # probe -> an override file that names the probe's local copy once prepared
+    "mmlu": ("mmlu/_mmlu_local.yaml", "mmlu_continuation/mmlu_anatomy.yaml"),
+    "gsm8k": ("gsm8k.yaml",),
+    "humaneval": ("humaneval.yaml",),
+}
+
+
+def prepared(sources: dict[str, Path | None], data_dir: Path, tasks_dir: Path = GENERATED_TASKS_DIR) -> bool:
+    """Whether every given source's copy exists under data_dir and the overrides point at it."""
+    data_dir, tasks_dir = Path(data_dir).resolve(), Path(tasks_dir)
+    for probe in (p for p, source in sources.items() if source):
+        dataset = data_dir / probe
+        for name in OVERRIDES[probe]:
+            override = tasks_dir / name
+            if not (dataset / "README.md").is_file() or not override.is_file():
+                return False
+            if f"dataset_path: {dataset}\n" not in override.read_text():
+                return False
+    return True
+
+
 def prepare_probes(sources: dict[str, Path | None], data_dir: Path, tasks_dir: Path = GENERATED_TASKS_DIR) -> dict:
     """Convert each given source ({mmlu, gsm8k, humaneval}: path or None) under data_dir/<probe>; returns a
     summary per probe. MMLU's copy serves both mmlu and mmlu_continuation."""

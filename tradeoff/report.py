@@ -1,4 +1,4 @@
-"""`tradeoff report results/<study>`: report.md, summary.csv/.json, mmlu_subjects.csv and two plots.
+"""`tradeoff report results/<study>`: report.md, summary.csv/.json, subjects.csv and two figures.
 
 Reads only what the sweep wrote, so it can be re-run on any results folder.
 """
@@ -14,6 +14,7 @@ import yaml
 from tradeoff.diagnostics import LETTERS
 from tradeoff.layout import MMLU_CATEGORIES, tag_lr
 from tradeoff.plots import metrics_vs_lr_plot, tradeoff_plot
+from tradeoff.probes import Probe
 from tradeoff.report_summary import decision_rule_text, probe_text, summary_text
 from tradeoff.report_summary import delta as _delta
 from tradeoff.report_summary import pp as _pp
@@ -21,30 +22,28 @@ from tradeoff.report_table import SPIDER_GROUPS, compute_rows, study_tags
 from tradeoff_tasks.records import atomic_path, write_json_atomically, write_text_atomically
 
 
-def _headline_row(r: dict) -> str:
+def _headline_row(r: dict, probes: list[Probe]) -> str:
     base = r["model"] == "base"
-
-    def change(prefix: str) -> str:
-        return "—" if base else _delta(r, prefix)
-
-    def p_value(prefix: str) -> str:
-        return "—" if base else f"{r[prefix + '_mcnemar_p']:.3g}"
-
     lr = "" if r["learning_rate"] is None else f"{r['learning_rate']:g}"
     loss = r.get("final_train_loss")
-    cells = [
-        r["model"],
-        lr,
-        f"{r['spider_ex']:.4f}",
-        change("spider_ex"),
-        p_value("spider_ex"),
-        f"{r['mmlu_acc']:.4f}",
-        change("mmlu_acc"),
-        p_value("mmlu_acc"),
-        str(r.get("train_steps") or "—"),
-        "—" if loss is None else f"{loss:.3f}",
-    ]
+    cells = [r["model"], lr]
+    for prefix in ["spider_ex", *(p.prefix for p in probes)]:
+        cells += [
+            f"{r[prefix]:.4f}",
+            "—" if base else _delta(r, prefix),
+            "—" if base else f"{r[prefix + '_mcnemar_p']:.3g}",
+        ]
+    cells += [str(r.get("train_steps") or "—"), "—" if loss is None else f"{loss:.3f}"]
     return "| " + " | ".join(cells) + " |"
+
+
+def _headline_table(rows: list[dict], probes: list[Probe]) -> list[str]:
+    header = ["model", "lr", "Spider EX", "Δ EX [95% CI]", "p"]
+    for p in probes:
+        header += [p.label, f"Δ {p.label} [95% CI]", "p"]
+    header += ["steps", "final loss"]
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return out + [_headline_row(r, probes) for r in rows]
 
 
 def _steps_table(results_dir: Path) -> list[str]:
@@ -63,7 +62,7 @@ def _steps_table(results_dir: Path) -> list[str]:
     return out
 
 
-def _seed_table(by_lr: list[dict]) -> list[str]:
+def _seed_table(by_lr: list[dict], probes: list[Probe]) -> list[str]:
     """Per learning rate over its seeds: mean, spread between seeds, change with a CI that covers both."""
     if all(len(r["seeds"]) == 1 for r in by_lr[1:]):
         return ["", "One seed per learning rate: the spread between seeds is not measured."]
@@ -74,32 +73,74 @@ def _seed_table(by_lr: list[dict]) -> list[str]:
         "Mean over seeds, [min, max] of the seeds, the change against the base with a 95% CI from a paired bootstrap "
         "over questions of the seed-averaged score, and the largest McNemar p of the seeds.",
         "",
-        "| lr | seeds | Spider EX [seed min, max] | Δ EX [95% CI] | max p | MMLU [seed min, max] | Δ MMLU [95% CI] | max p |",
-        "|---|---|---|---|---|---|---|---|",
+        "| lr | seeds | metric | mean [seed min, max] | Δ [95% CI] | max p |",
+        "|---|---|---|---|---|---|",
     ]
+    metrics = [("spider_ex", "Spider EX"), *((p.prefix, p.label) for p in probes)]
     for r in by_lr[1:]:
-        cells = [f"{r['learning_rate']:g}", ", ".join(map(str, r["seeds"]))]
-        for prefix in ("spider_ex", "mmlu_acc"):
+        for prefix, label in metrics:
+            cells = [f"{r['learning_rate']:g}", ", ".join(map(str, r["seeds"])), label]
             cells += [
                 f"{r[prefix]:.4f} [{r[f'{prefix}_seed_min']:.4f}, {r[f'{prefix}_seed_max']:.4f}]",
                 _delta(r, prefix),
                 f"{r[f'{prefix}_mcnemar_p']:.3g}",
             ]
-        out.append("| " + " | ".join(cells) + " |")
+            out.append("| " + " | ".join(cells) + " |")
     return out
 
 
-def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: dict, results_dir: Path) -> str:
+def _position_table(rows: list[dict], probe: Probe) -> list[str]:
+    out = [
+        "",
+        f"{probe.label}: share of each predicted answer position, the accuracy those frequencies alone would give, "
+        "the accuracy, and exact ties between the top two answers.",
+        "",
+        "| model | " + " | ".join(LETTERS) + " | position-frequency acc | acc | ties |",
+        "|---|" + "---|" * len(LETTERS) + "---|---|---|",
+    ]
+    for r in rows:
+        letters = " | ".join(f"{100 * r[f'{probe.name}_pred_{x}']:.1f}%" for x in LETTERS)
+        out.append(
+            f"| {r['model']} | {letters} | {r[f'{probe.name}_frequency_only_acc']:.4f} | {r[probe.prefix]:.4f} | "
+            f"{100 * r[f'{probe.name}_tie_share']:.1f}% |"
+        )
+    return out
+
+
+def _subset_notes(study: dict, probes: list[Probe]) -> list[str]:
+    e, settings = study.get("eval", {}), study.get("probes") or {}
+    notes = [f"Spider limited to {e['spider_limit']} questions"] if e.get("spider_limit") else []
+    limits = {p.label: (settings.get(p.name) or {}).get("limit") for p in probes}
+    if "probes" not in study:  # a study from before `probes`
+        limits = {"MMLU": e.get("mmlu_limit")}
+    return notes + [f"{label} limited to {n} questions per task" for label, n in limits.items() if n]
+
+
+def _prompting(study: dict, probes: list[Probe]) -> str:
     e = study.get("eval", {})
-    subset = []
-    if e.get("spider_limit"):
-        subset.append(f"Spider limited to {e['spider_limit']} questions")
-    if e.get("mmlu_limit"):
-        subset.append(f"MMLU limited to {e['mmlu_limit']} questions per subject")
+    settings = study.get("probes") or {"mmlu": {"num_fewshot": e.get("mmlu_num_fewshot", 0)}}  # before `probes`
+    chat = e.get("apply_chat_template")
+    parts = [
+        f"Spider {e.get('spider_num_fewshot', 0)}-shot"
+        + (" (examples from Spider train)" if e.get("spider_num_fewshot") else "")
+        + (f" with the answer starting `{e['spider_answer_prefix']}`" if e.get("spider_answer_prefix") else "")
+        + (", chat template" if chat else ", no chat template")
+    ]
+    for p in probes:
+        s = settings.get(p.name) or {}
+        shots = "the task's default shots" if s.get("num_fewshot") is None else f"{s['num_fewshot']}-shot"
+        template = chat if s.get("apply_chat_template") is None else s["apply_chat_template"]
+        parts.append(f"{p.label} {shots}" + (", chat template" if template else ", no chat template"))
+    return "; ".join(parts)
+
+
+def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_dir: Path) -> str:
+    subset = _subset_notes(study, probes)
+    labels = ", ".join(p.label for p in probes)
     first = (
         f"**Evaluated on a subset ({'; '.join(subset)}): a demonstration, not a study result.**"
         if subset
-        else f"Study `{study['name']}`: full Spider dev (executable questions) and full MMLU."
+        else f"Study `{study['name']}`: all executable Spider dev questions, and in full: {labels}."
     )
     out = [
         first,
@@ -108,35 +149,28 @@ def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: 
         "",
         f"Base model `{study['base_model']}`"
         + (f" (`{study.get('gguf_file')}`)" if study.get("gguf_file") else "")
-        + f", training config `{study['training_config']}`, MMLU {e.get('mmlu_num_fewshot', 0)}-shot, "
-        + f"Spider {e.get('spider_num_fewshot', 0)}-shot"
-        + (" (examples from Spider train)" if e.get("spider_num_fewshot") else "")
-        + (f" with the answer starting `{e['spider_answer_prefix']}`" if e.get("spider_answer_prefix") else "")
-        + (", chat template" if e.get("apply_chat_template") else ", no chat template")
-        + " (the same prompting for every model). "
-        "Changes are against the base model in percentage points with 95% paired bootstrap CIs "
+        + f", training config `{study['training_config']}`. Prompting, the same for every model: "
+        + _prompting(study, probes)
+        + ". Changes are against the base model in percentage points with 95% paired bootstrap CIs "
         "(2000 resamples of questions); p-values are exact McNemar tests against the base.",
         "",
         "## Summary",
         "",
-        *summary_text(by_lr),
+        *summary_text(by_lr, probes),
         "",
         "## Can each probe show a cost?",
         "",
-        *probe_text(rows),
+        *probe_text(rows, probes),
         "",
         "## Decision rule",
         "",
         *decision_rule_text(),
         "",
-        "## Spider EX and MMLU",
+        "## Spider EX and the generality probes",
         "",
-        "| model | lr | Spider EX | Δ EX [95% CI] | McNemar p | MMLU | Δ MMLU [95% CI] | McNemar p | steps | final loss |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        *_headline_table(rows, probes),
     ]
-    for r in rows:
-        out.append(_headline_row(r))
-    out += _seed_table(by_lr)
+    out += _seed_table(by_lr, probes)
     out += [
         "",
         "## Spider EX by hardness",
@@ -158,71 +192,70 @@ def _markdown(rows: list[dict], subjects: list[dict], by_lr: list[dict], study: 
         "## Diagnostics",
         "",
         "Spider: the share of predictions that execute at all (whatever their result), the share of questions "
-        "whose gold result is empty (any empty prediction matches it) and EX on the others. MMLU: the share of "
-        "each predicted answer letter, the accuracy those letter frequencies alone would give (answering without "
-        "reading the question), and the share of questions whose top two answers tie exactly (ties go to the "
-        "first letter).",
+        "whose gold result is empty (any empty prediction matches it) and EX on the others.",
         "",
-        "| model | Spider: executes | empty gold | EX | EX, non-empty gold | MMLU: "
-        + " | ".join(LETTERS)
-        + " | letter-frequency acc | acc | ties |",
-        "|---|---|---|---|---|" + "---|" * len(LETTERS) + "---|---|---|",
+        "| model | executes | empty gold | EX | EX, non-empty gold |",
+        "|---|---|---|---|---|",
     ]
 
     def share(value):
         return "—" if value is None else f"{value:.3f}"
 
     for r in rows:
-        letters = " | ".join(f"{100 * r[f'mmlu_pred_{x}']:.1f}%" for x in LETTERS)
         out.append(
             f"| {r['model']} | {r['spider_executes']:.3f} | {share(r['spider_gold_empty'])} | {r['spider_ex']:.3f} | "
-            f"{share(r['spider_ex_nonempty_gold'])} | {letters} | {r['mmlu_frequency_only_acc']:.4f} | "
-            f"{r['mmlu_acc']:.4f} | {100 * r['mmlu_tie_share']:.1f}% |"
+            f"{share(r['spider_ex_nonempty_gold'])} |"
         )
     if any(r["spider_gold_empty"] is None for r in rows):
         out += ["", "—: not recorded by the spider_exec version of this run (before 1.5)."]
-    out += [
-        "",
-        "## MMLU by category",
-        "",
-        "| model | " + " | ".join(c.removeprefix("mmlu_") for c in MMLU_CATEGORIES) + " |",
-        "|---|" + "---|" * len(MMLU_CATEGORIES),
-    ]
-    for r in rows:
-        cells = [
-            f"{r[f'{c}_acc']:.3f}" + ("" if r["model"] == "base" else f" {_delta(r, f'{c}_acc')}")
-            for c in MMLU_CATEGORIES
+    for probe in (p for p in probes if p.multiple_choice):
+        out += _position_table(rows, probe)
+    if any(p.name == "mmlu" for p in probes):
+        out += [
+            "",
+            "## MMLU by category",
+            "",
+            "| model | " + " | ".join(c.removeprefix("mmlu_") for c in MMLU_CATEGORIES) + " |",
+            "|---|" + "---|" * len(MMLU_CATEGORIES),
         ]
-        out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
-    out += ["", "## MMLU subjects that lost the most", ""]
-    if not rows[0]["mmlu_can_show_loss"]:
-        out += ["MMLU cannot show a cost for this base model: these changes follow its answer-letter habits.", ""]
-    for tag in sorted({s["model"] for s in subjects}, key=tag_lr):
-        worst = sorted((s for s in subjects if s["model"] == tag and s["delta"] < 0), key=lambda s: s["delta"])[:5]
-        out.append(
-            f"- {tag}: "
-            + (
-                "; ".join(f"{s['subject'].removeprefix('mmlu_')} {_pp(s['delta'])} pp (n={s['n']})" for s in worst)
-                or "no subject lost accuracy"
+        for r in rows:
+            cells = [
+                f"{r[f'{c}_acc']:.3f}" + ("" if r["model"] == "base" else f" {_delta(r, f'{c}_acc')}")
+                for c in MMLU_CATEGORIES
+            ]
+            out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
+    for probe in (p for p in probes if p.multiple_choice):
+        out += ["", f"## {probe.label}: subjects that lost the most", ""]
+        if not rows[0][f"{probe.name}_can_show_loss"]:
+            out += [f"{probe.label} cannot show a cost for this base model: these changes follow its habits.", ""]
+        mine = [s for s in subjects if s["probe"] == probe.name]
+        for tag in sorted({s["model"] for s in mine}, key=tag_lr):
+            worst = sorted((s for s in mine if s["model"] == tag and s["delta"] < 0), key=lambda s: s["delta"])[:5]
+            out.append(
+                f"- {tag}: "
+                + (
+                    "; ".join(f"{s['subject'].removeprefix('mmlu_')} {_pp(s['delta'])} pp (n={s['n']})" for s in worst)
+                    or "no subject lost accuracy"
+                )
             )
-        )
+    question_files = ", ".join(f"`eval/*/{p.name}/questions.jsonl.gz`" for p in probes)
     out += [
         "",
         "## Figures",
         "",
-        "![trade-off](tradeoff.png)",
+        "![trade-off per probe](tradeoff.png)",
         "",
-        "![metrics vs learning rate](metrics_vs_lr.png)",
+        "![every metric vs learning rate](metrics_vs_lr.png)",
         "",
         *_steps_table(results_dir),
         "",
         "## Provenance",
         "",
         f"Computed by `tradeoff report {results_dir}` from `eval/*/spider_exec/samples_spider_exec.jsonl.gz`, "
-        "`eval/*/mmlu/questions.jsonl.gz` and `training/*.json`; "
+        f"{question_files} and `training/*.json`; "
         "the commands that produced them are in `commands.jsonl`, versions and hardware in `environment.json`, "
-        "the study config in `study.yaml`. Full table: `summary.csv` / `summary.json`; every subject: "
-        "`mmlu_subjects.csv`.",
+        "the study config in `study.yaml`. Full table: `summary.csv` / `summary.json`; every subject of the "
+        "multiple-choice probes: `subjects.csv`.",
         "",
     ]
     return "\n".join(out)
@@ -239,15 +272,15 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 def write_report(results_dir: Path) -> Path:
     results_dir = Path(results_dir)
     study = yaml.safe_load((results_dir / "study.yaml").read_text())
-    rows, subjects, by_lr = compute_rows(results_dir)
+    rows, subjects, by_lr, probes = compute_rows(results_dir)
     _, unfinished = study_tags(results_dir)
     _write_csv(results_dir / "summary.csv", rows)
     write_json_atomically(results_dir / "summary.json", {"models": rows, "learning_rates": by_lr})
-    _write_csv(results_dir / "mmlu_subjects.csv", subjects)
-    tradeoff_plot(rows, results_dir / "tradeoff.png")
-    metrics_vs_lr_plot(rows, results_dir / "metrics_vs_lr.png")
+    _write_csv(results_dir / "subjects.csv", subjects)
+    tradeoff_plot(rows, probes, results_dir / "tradeoff.png")
+    metrics_vs_lr_plot(rows, probes, results_dir / "metrics_vs_lr.png")
     report = results_dir / "report.md"
-    text = _markdown(rows, subjects, by_lr, study, results_dir)
+    text = _markdown(rows, subjects, by_lr, probes, study, results_dir)
     if unfinished:  # named at the top, so a partial study never passes for a complete one
         text = f"**Not finished yet: {', '.join(unfinished)} (no complete evaluation); not in the tables.**\n\n" + text
     write_text_atomically(report, text)

@@ -10,8 +10,9 @@ import numpy as np
 import yaml
 
 from tradeoff import layout
-from tradeoff.diagnostics import MMLU_CHANCE, can_show_a_loss, mmlu_letters, spider_diagnostics
+from tradeoff.diagnostics import answer_positions, can_show_a_loss, spider_diagnostics
 from tradeoff.layout import MMLU_CATEGORIES
+from tradeoff.probes import Probe, study_probes
 from tradeoff.samples import Scores, load_suite
 from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
 from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
@@ -54,47 +55,96 @@ def _metric(prefix: str, model: np.ndarray, base: np.ndarray, with_test: bool) -
     return row
 
 
+def study_suites(results_dir: Path) -> tuple[dict, list[Probe]]:
+    """The study as run (study.yaml) and its generality probes."""
+    study = yaml.safe_load((results_dir / "study.yaml").read_text())
+    return study, study_probes(study)
+
+
 def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[str]]:
-    """(tag, learning rate) of every model with both evaluations, base first, then by learning rate and seed;
+    """(tag, learning rate) of every model with all its evaluations, base first, then by learning rate and seed;
     and the tags of the study's models that are not finished yet (the report names them rather than dropping
     them). A study.yaml without `seeds` trained the default seed."""
     from tradeoff.study import trainings
 
-    study = yaml.safe_load((results_dir / "study.yaml").read_text())
+    study, probes = study_suites(results_dir)
+    suites = [layout.SPIDER, *(p.name for p in probes)]
     tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr, seed in trainings(study)]
     done = [
         (t, lr)
         for t, lr in tags
-        if all((layout.eval_dir(results_dir, t, s) / layout.RESULTS_FILE).is_file() for s in layout.SUITES)
+        if all((layout.eval_dir(results_dir, t, s) / layout.RESULTS_FILE).is_file() for s in suites)
     ]
     if not done or done[0][0] != layout.BASE:
         raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
     return done, [t for t, _ in tags if (t, _) not in done]
 
 
-def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict]]:
-    """One row per finished model (base first), one row per (model, MMLU subject) with its change, and one row
-    per learning rate over its seeds (base first; see seed_rows)."""
+def _probe_columns(probe: Probe, scored: Scores, base: Scores, questions: list[dict]) -> dict:
+    row = _metric(probe.prefix, scored.correct, base.correct, True)
+    if probe.multiple_choice:
+        row |= answer_positions(questions, probe.name)
+    if probe.name == "mmlu":
+        for category in MMLU_CATEGORIES:
+            mask = scored.groups[category]
+            row |= _metric(f"{category}_acc", scored.correct[mask], base.correct[mask], False)
+    return row
+
+
+def _subject_rows(tag: str, lr: float, probe: Probe, scored: Scores, base: Scores) -> list[dict]:
+    return [
+        {
+            "probe": probe.name,
+            "model": tag,
+            "learning_rate": lr,
+            "subject": group.removeprefix("subject:"),
+            "n": int(mask.sum()),
+            "acc": float(scored.correct[mask].mean()),
+            "base_acc": float(base.correct[mask].mean()),
+            "delta": float(scored.correct[mask].mean() - base.correct[mask].mean()),
+        }
+        for group, mask in scored.groups.items()
+        if group.startswith("subject:")
+    ]
+
+
+def _can_show(base_row: dict, probe: Probe) -> dict:
+    """Whether the base is clearly above what guessing, or answering by position habit, scores."""
+    habit = base_row.get(f"{probe.name}_frequency_only_acc", 0.0)
+    floor = max(probe.chance, habit)
+    low = base_row[f"{probe.prefix}_ci_low"]
+    return {
+        f"{probe.name}_base_ci_low": low,
+        f"{probe.name}_floor": floor,
+        f"{probe.name}_can_show_loss": can_show_a_loss(low, floor),
+    }
+
+
+def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Probe]]:
+    """One row per finished model (base first), one row per (model, subject) of the multiple-choice probes with
+    its change, one row per learning rate over its seeds (base first; see seed_rows), and the probes."""
     tags, _ = study_tags(results_dir)
-    base_suites = {s: load_suite(results_dir, layout.BASE, s) for s in layout.SUITES}
+    _, probes = study_suites(results_dir)
+    suites = [layout.SPIDER, *(p.name for p in probes)]
+    base_suites = {s: load_suite(results_dir, layout.BASE, s) for s in suites}
     base = {s: scored for s, (scored, _) in base_suites.items()}
     rows, subject_rows, scores = [], [], {}
     for tag, lr in tags:
-        suites = base_suites if tag == layout.BASE else {s: load_suite(results_dir, tag, s) for s in layout.SUITES}
-        spider, spider_base = _align(suites["spider_exec"][0], base["spider_exec"])
-        mmlu, mmlu_base = _align(suites["mmlu"][0], base["mmlu"])
-        scores[tag] = {"spider_ex": (spider, spider_base), "mmlu_acc": (mmlu, mmlu_base)}
+        loaded = base_suites if tag == layout.BASE else {s: load_suite(results_dir, tag, s) for s in suites}
+        spider, spider_base = _align(loaded[layout.SPIDER][0], base[layout.SPIDER])
+        scores[tag] = {"spider_ex": (spider, spider_base)}
         row = {"model": tag, "learning_rate": lr, "seed": layout.parse_tag(tag)[1]}
         row |= _metric("spider_ex", spider.correct, spider_base.correct, True)
         for level in SPIDER_GROUPS:
             mask = spider.groups[level]
             row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
-        row |= spider_diagnostics(suites["spider_exec"][1])
-        row |= _metric("mmlu_acc", mmlu.correct, mmlu_base.correct, True)
-        row |= mmlu_letters(suites["mmlu"][1])
-        for category in MMLU_CATEGORIES:
-            mask = mmlu.groups[category]
-            row |= _metric(f"{category}_acc", mmlu.correct[mask], mmlu_base.correct[mask], False)
+        row |= spider_diagnostics(loaded[layout.SPIDER][1])
+        for probe in probes:
+            scored, scored_base = _align(loaded[probe.name][0], base[probe.name])
+            scores[tag][probe.prefix] = (scored, scored_base)
+            row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1])
+            if tag != layout.BASE:
+                subject_rows += _subject_rows(tag, lr, probe, scored, scored_base)
         meta_path = layout.training_record(results_dir, tag)
         if meta_path.is_file():
             meta = json.loads(meta_path.read_text())
@@ -105,30 +155,13 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict]]
                 "final_train_loss": losses[-1] if losses else None,
             }
         rows.append(row)
-        for group, mask in mmlu.groups.items():
-            if group.startswith("subject:") and tag != layout.BASE:
-                subject_rows.append(
-                    {
-                        "model": tag,
-                        "learning_rate": lr,
-                        "subject": group.removeprefix("subject:"),
-                        "n": int(mask.sum()),
-                        "acc": float(mmlu.correct[mask].mean()),
-                        "base_acc": float(mmlu_base.correct[mask].mean()),
-                        "delta": float(mmlu.correct[mask].mean() - mmlu_base.correct[mask].mean()),
-                    }
-                )
-    base_row = rows[0]
-    floor = max(MMLU_CHANCE, base_row["mmlu_frequency_only_acc"])
-    base_row |= {  # the base's CI is the one its row already has (_metric's bootstrap)
-        "mmlu_base_ci_low": base_row["mmlu_acc_ci_low"],
-        "mmlu_floor": floor,
-        "mmlu_can_show_loss": can_show_a_loss(base_row["mmlu_acc_ci_low"], floor),
-    }
-    return rows, subject_rows, seed_rows(rows, scores)
+    for probe in probes:  # the base's CI is the one its row already has (_metric's bootstrap)
+        rows[0] |= _can_show(rows[0], probe)
+    prefixes = ["spider_ex", *(p.prefix for p in probes)]
+    return rows, subject_rows, seed_rows(rows, scores, prefixes), probes
 
 
-def seed_rows(rows: list[dict], scores: dict) -> list[dict]:
+def seed_rows(rows: list[dict], scores: dict, prefixes: list[str]) -> list[dict]:
     """Per learning rate: the mean over its seeds, the spread between seeds (min, max, standard deviation), the
     change against the base with a 95% CI from a paired bootstrap over questions of the seed-averaged
     per-question score (question sampling, with the seeds' disagreement folded into each question's score),
@@ -138,7 +171,7 @@ def seed_rows(rows: list[dict], scores: dict) -> list[dict]:
     for lr in sorted({r["learning_rate"] for r in rows[1:]}):
         models = [r for r in rows[1:] if r["learning_rate"] == lr]
         row = {"model": layout.lr_tag(lr), "learning_rate": lr, "seeds": [r["seed"] for r in models]}
-        for prefix in ("spider_ex", "mmlu_acc"):
+        for prefix in prefixes:
             pairs = [scores[r["model"]][prefix] for r in models]
             if any(p[0].keys != pairs[0][0].keys for p in pairs):
                 raise ValueError(f"{row['model']}: its seeds were scored on different questions")

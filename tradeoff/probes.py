@@ -1,0 +1,81 @@
+"""The generality probes a study can run: the one home of their names, headline metrics and chance levels.
+
+Each probe is a task (or group) of the harness, run as the harness defines it (offline through
+`tradeoff prepare-probes`); a study lists the probes it runs and their settings under `probes:`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str  # the lm-eval task or group
+    metric: str  # its headline in lm-eval's results.json
+    prefix: str  # its columns in the report's tables
+    label: str  # its name in the report's text and figures
+    chance: float  # what guessing scores: a probe is read against max(chance, answering by habit)
+    multiple_choice: bool  # answer-position diagnostics apply
+    per_sample_metric: str  # the score of one question in lm-eval's per-sample log
+    sample_filter: str | None = None  # the filter whose per-sample lines carry that score
+    unsafe_code: bool = False  # executes model-written code: lm_eval needs --confirm_run_unsafe_code
+
+
+PROBES = {
+    p.name: p
+    for p in (
+        Probe("mmlu", "acc,none", "mmlu_acc", "MMLU", 0.25, True, "acc"),
+        Probe("mmlu_continuation", "acc,none", "mmlu_continuation_acc", "MMLU (cloze)", 0.25, True, "acc"),
+        Probe(
+            "gsm8k",
+            "exact_match,flexible-extract",
+            "gsm8k_em",
+            "GSM8K",
+            0.0,
+            False,
+            "exact_match",
+            sample_filter="flexible-extract",
+        ),
+        Probe(
+            "humaneval",
+            "pass_at_k,create_test",
+            "humaneval_pass1",
+            "HumanEval pass@1",
+            0.0,
+            False,
+            "pass_at_k",
+            unsafe_code=True,
+        ),
+    )
+}
+
+
+@dataclass
+class ProbeSettings:
+    """How a study runs one probe; None keeps the task's own default (or the study's eval setting)."""
+
+    num_fewshot: int | None = None
+    limit: int | None = None  # questions per task (per subject for the MMLU groups); null = all
+    batch_size: str | None = None  # null: the study's eval.batch_size
+    max_gen_toks: int | None = None  # generation probes (gsm8k, humaneval)
+    apply_chat_template: bool | None = None  # null: the study's eval.apply_chat_template
+
+
+def probe_settings(name: str, settings: dict | None, where: str) -> ProbeSettings:
+    """One probe's settings from a study config; a ValueError names the key that is wrong."""
+    if name not in PROBES:
+        raise ValueError(f"{where}: unknown probe {name!r}; known: {', '.join(PROBES)}")
+    settings = settings or {}
+    known = {f.name for f in fields(ProbeSettings)}
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ValueError(
+            f"{where}: probe {name}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        )
+    return ProbeSettings(**settings)
+
+
+def study_probes(config: dict) -> list[Probe]:
+    """The probes of a study config (a study.yaml's contents); a study from before `probes` ran MMLU."""
+    return [PROBES[name] for name in (config.get("probes") or {"mmlu": {}})]
