@@ -78,3 +78,23 @@ def test_without_a_probe_that_can_show_a_cost_the_report_never_claims_there_was_
     text = "\n".join(summary_text(_rows(can_show=False), [PROBES["mmlu"]]))
     assert "cannot say what specializing costs" in text and "lr 0.001" in text
     assert "no MMLU loss" not in text and "loses" not in text and "Pareto" not in text
+
+
+def test_position_debiasing_removes_a_letter_habit_but_not_knowledge():
+    from tradeoff.diagnostics import position_debiased_correct
+
+    # A model that knows every answer but adds a strong pull towards "A": raw accuracy is 1/4, debiased 1.
+    habit = [{"target": k % 4, "loglikelihoods": [0.0 if j == 0 else -8.0 for j in range(4)]} for k in range(40)]
+    knows = [
+        {**q, "loglikelihoods": [v + (6.0 if j == q["target"] else 0.0) for j, v in enumerate(q["loglikelihoods"])]}
+        for q in habit
+    ]
+    assert np.mean([np.argmax(q["loglikelihoods"]) == q["target"] for q in knows]) == 0.25
+    assert position_debiased_correct(knows).mean() == 1.0
+    # A model that knows nothing stays at chance after debiasing: pure habit plus noise scores about 1/4.
+    rng = np.random.default_rng(0)
+    noise = [
+        {"target": int(rng.integers(4)), "loglikelihoods": list(np.array([2.0, 0, 0, 0]) + rng.normal(size=4))}
+        for _ in range(4000)
+    ]
+    assert abs(position_debiased_correct(noise).mean() - 0.25) < 0.03

@@ -28,7 +28,20 @@ def answer_positions(questions: list[dict], probe: str = "mmlu") -> dict:
         **{f"{probe}_pred_{letter}": share for letter, share in shares.items()},
         f"{probe}_frequency_only_acc": frequency_only,
         f"{probe}_tie_share": float(np.mean(top_two[:, 0] == top_two[:, 1])),
+        f"{probe}_debiased_acc": float(position_debiased_correct(questions).mean()),
     }
+
+
+def position_debiased_correct(questions: list[dict]) -> np.ndarray:
+    """Each question scored after removing the model's own preference for answer positions: the log of its
+    mean probability per position, over all questions (read from the model's outputs only, never from the
+    answers), is subtracted from each question's normalized log-likelihoods before the argmax. A model that
+    knows nothing scores about chance; one whose knowledge hides behind a letter habit keeps it."""
+    ll = np.array([q["loglikelihoods"] for q in questions], dtype=float)
+    logp = ll - np.logaddexp.reduce(ll, axis=1, keepdims=True)
+    prior = np.logaddexp.reduce(logp, axis=0) - np.log(len(ll))
+    target = np.array([q["target"] for q in questions])
+    return (np.argmax(logp - prior, axis=1) == target).astype(float)
 
 
 def spider_diagnostics(samples: list[dict]) -> dict:

@@ -93,16 +93,17 @@ def _position_table(rows: list[dict], probe: Probe) -> list[str]:
     out = [
         "",
         f"{probe.label}: share of each predicted answer position, the accuracy those frequencies alone would give, "
-        "the accuracy, and exact ties between the top two answers.",
+        "the accuracy, the accuracy after removing the model's own position preference (its mean probability per "
+        "position over all questions, estimated from its outputs only) and exact ties between the top two answers.",
         "",
-        "| model | " + " | ".join(LETTERS) + " | position-frequency acc | acc | ties |",
-        "|---|" + "---|" * len(LETTERS) + "---|---|---|",
+        "| model | " + " | ".join(LETTERS) + " | position-frequency acc | acc | position-debiased acc | ties |",
+        "|---|" + "---|" * len(LETTERS) + "---|---|---|---|",
     ]
     for r in rows:
         letters = " | ".join(f"{100 * r[f'{probe.name}_pred_{x}']:.1f}%" for x in LETTERS)
         out.append(
             f"| {r['model']} | {letters} | {r[f'{probe.name}_frequency_only_acc']:.4f} | {r[probe.prefix]:.4f} | "
-            f"{100 * r[f'{probe.name}_tie_share']:.1f}% |"
+            f"{r[f'{probe.name}_debiased_acc']:.4f} | {100 * r[f'{probe.name}_tie_share']:.1f}% |"
         )
     return out
 
