@@ -58,7 +58,8 @@ def _steps_table(results_dir: Path) -> list[str]:
     out = ["", "## Steps", "", "| step | GPUs | wall (s) | exit |", "|---|---|---|---|"]
     for name, entry in last.items():
         gpus = (entry.get("env") or {}).get("CUDA_VISIBLE_DEVICES", "not pinned")
-        out.append(f"| {name} | {gpus} | {entry['wall_s']:.0f} | {entry['rc']} |")
+        status = "stopped (time limit or interrupted)" if entry["rc"] is None else entry["rc"]
+        out.append(f"| {name} | {gpus} | {entry['wall_s']:.0f} | {status} |")
     return out
 
 

@@ -3,8 +3,8 @@ per-sample log, and each probe's one-line-per-question file, which this module a
 
 A probe's file keeps what the report and its diagnostics need from lm-eval's per-sample logs, at a tenth of
 their size. MMLU and its cloze form: task, doc_id, subject, target (0-3), the four log-likelihoods, prediction
-(the argmax, the first on ties, as lm-eval scores it) and acc. GSM8K and HumanEval: task, doc_id, score and
-the extracted answer (GSM8K's number). The full logs come back by re-running the lm_eval
+(the argmax, the first on ties, as lm-eval scores it) and acc. GSM8K and HumanEval: task, doc_id, score, the
+model's generation and the extracted answer (GSM8K's number). The full logs come back by re-running the lm_eval
 command recorded in commands.jsonl.
 """
 
@@ -59,7 +59,9 @@ def probe_question(probe: Probe, task: str, sample: dict) -> dict:
     answer = sample.get("filtered_resps")
     answer = answer[0] if isinstance(answer, list) and answer else answer
     row = {"task": task, "doc_id": sample["doc_id"], "score": float(sample[probe.per_sample_metric])}
-    return row | ({"answer": answer} if isinstance(answer, str) and len(answer) <= 200 else {})
+    row |= {"answer": answer} if isinstance(answer, str) and len(answer) <= 200 else {}
+    resps = sample.get("resps") or [[None]]
+    return row | {"response": resps[0][0]}  # the generation itself, so its score can be checked again
 
 
 def write_questions(probe: Probe, logs: dict[str, Path], out: Path) -> int:
