@@ -98,3 +98,35 @@ def test_position_debiasing_removes_a_letter_habit_but_not_knowledge():
         for _ in range(4000)
     ]
     assert abs(position_debiased_correct(noise).mean() - 0.25) < 0.03
+
+
+def test_a_study_that_asks_for_debiased_mmlu_reads_every_mmlu_number_that_way(tmp_path):
+    """On a committed study: the same per-question files, read with `debiased: true` for MMLU."""
+    import shutil
+
+    import yaml
+
+    from tests.conftest import ROOT
+    from tradeoff.diagnostics import position_debiased_correct
+    from tradeoff.report_table import compute_rows
+    from tradeoff.samples import _read_jsonl
+
+    results = tmp_path / "study"
+    shutil.copytree(ROOT / "results" / "qwen2.5-coder-0.5b-spider", results)
+    study = yaml.safe_load((results / "study.yaml").read_text())
+    study["probes"]["mmlu"]["debiased"] = True
+    (results / "study.yaml").write_text(yaml.safe_dump(study))
+    rows, _, _, probes = compute_rows(results)
+    [mmlu] = [p for p in probes if p.name == "mmlu"]
+    assert mmlu.label == "MMLU (position-debiased)" and "mmlu_acc" not in rows[0]
+    base_questions = _read_jsonl(results / "eval" / "base" / "mmlu" / "questions.jsonl.gz")
+    assert rows[0]["mmlu_acc_debiased"] == pytest.approx(position_debiased_correct(base_questions).mean())
+    assert rows[0]["mmlu_acc_debiased"] == pytest.approx(rows[0]["mmlu_debiased_acc"])  # the diagnostic agrees
+    assert rows[0]["mmlu_continuation_acc"] == pytest.approx(0.2626, abs=1e-4)  # the other probes are untouched
+
+
+def test_debiasing_is_refused_for_a_probe_without_answer_positions():
+    from tradeoff.probes import probe_settings
+
+    with pytest.raises(ValueError, match="gsm8k: debiased applies to the multiple-choice probes"):
+        probe_settings("gsm8k", {"debiased": True}, "s.yaml")

@@ -6,7 +6,7 @@ Each probe is a task (or group) of the harness, run as the harness defines it (o
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -20,6 +20,7 @@ class Probe:
     per_sample_metric: str  # the score of one question in lm-eval's per-sample log
     sample_filter: str | None = None  # the filter whose per-sample lines carry that score
     unsafe_code: bool = False  # executes model-written code: lm_eval needs --confirm_run_unsafe_code
+    debiased: bool = False  # scored after removing the model's own answer-position preference (report only)
 
 
 PROBES = {
@@ -60,6 +61,9 @@ class ProbeSettings:
     batch_size: str | None = None  # null: the study's eval.batch_size
     max_gen_toks: int | None = None  # generation probes (gsm8k, humaneval)
     apply_chat_template: bool | None = None  # null: the study's eval.apply_chat_template
+    # multiple-choice probes: the report scores each question after removing the model's own preference for
+    # answer positions (tradeoff/diagnostics.py) and names the probe "... (position-debiased)"
+    debiased: bool = False
 
 
 def probe_settings(name: str, settings: dict | None, where: str) -> ProbeSettings:
@@ -73,9 +77,21 @@ def probe_settings(name: str, settings: dict | None, where: str) -> ProbeSetting
         raise ValueError(
             f"{where}: probe {name}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
+    if settings.get("debiased") and not PROBES[name].multiple_choice:
+        raise ValueError(
+            f"{where}: probe {name}: debiased applies to the multiple-choice probes (mmlu, mmlu_continuation)"
+        )
     return ProbeSettings(**settings)
+
+
+def debiased(probe: Probe) -> Probe:
+    """The probe as the report reads it with `debiased: true`: its own columns and name, so a number says which
+    scoring it comes from."""
+    label, prefix = f"{probe.label} (position-debiased)", f"{probe.prefix}_debiased"
+    return replace(probe, label=label, prefix=prefix, debiased=True)
 
 
 def study_probes(config: dict) -> list[Probe]:
     """The probes of a study config (a study.yaml's contents); a study from before `probes` ran MMLU."""
-    return [PROBES[name] for name in (config.get("probes") or {"mmlu": {}})]
+    settings = config.get("probes") or {"mmlu": {}}
+    return [debiased(PROBES[n]) if (s or {}).get("debiased") else PROBES[n] for n, s in settings.items()]

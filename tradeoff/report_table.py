@@ -10,7 +10,7 @@ import numpy as np
 import yaml
 
 from tradeoff import layout
-from tradeoff.diagnostics import answer_positions, can_show_a_loss, spider_diagnostics
+from tradeoff.diagnostics import answer_positions, can_show_a_loss, position_debiased_correct, spider_diagnostics
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.probes import Probe, study_probes
 from tradeoff.samples import Scores, load_suite
@@ -80,6 +80,13 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     return done, [t for t, _ in tags if (t, _) not in done]
 
 
+def _as_read(probe: Probe, scored: Scores, questions: list[dict]) -> Scores:
+    """The scores the report reads: the harness's, or position-debiased ones when the study asks for them."""
+    if not probe.debiased:
+        return scored
+    return Scores(scored.keys, position_debiased_correct(questions), scored.groups)
+
+
 def _probe_columns(probe: Probe, scored: Scores, base: Scores, questions: list[dict]) -> dict:
     row = _metric(probe.prefix, scored.correct, base.correct, True)
     if probe.multiple_choice:
@@ -140,7 +147,9 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict],
             row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
         row |= spider_diagnostics(loaded[layout.SPIDER][1])
         for probe in probes:
-            scored, scored_base = _align(loaded[probe.name][0], base[probe.name])
+            scored, scored_base = _align(
+                _as_read(probe, *loaded[probe.name]), _as_read(probe, *base_suites[probe.name])
+            )
             scores[tag][probe.prefix] = (scored, scored_base)
             row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1])
             if tag != layout.BASE:
