@@ -115,7 +115,9 @@ def _subset_notes(study: dict, probes: list[Probe]) -> list[str]:
     limits = {p.label: (settings.get(p.name) or {}).get("limit") for p in probes}
     if "probes" not in study:  # a study from before `probes`
         limits = {"MMLU": e.get("mmlu_limit")}
-    return notes + [f"{label} limited to {n} questions per task" for label, n in limits.items() if n]
+    return notes + [
+        f"{label} limited to {n} question{'' if n == 1 else 's'} per task" for label, n in limits.items() if n
+    ]
 
 
 def _prompting(study: dict, probes: list[Probe]) -> str:
