@@ -168,3 +168,36 @@ def test_compare_samples_counts_what_differs(tmp_path):
         "exec_match_differ": [2],
         "exec_matches": [1, 2],
     }
+
+
+@pytest.mark.slow
+def test_bench_eval_process_times_both_ways_on_the_same_commands(tmp_path, tiny_model, sample_spider, sample_gsm8k):
+    import shutil
+
+    import yaml
+
+    from tests.conftest import TASKS_DIR
+    from tradeoff.probe_data import prepare_probes
+
+    tasks = tmp_path / "tasks"
+    shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")
+    prepare_probes({"gsm8k": sample_gsm8k}, tmp_path / "probe-data", tasks / "_local")
+    study = {
+        "name": "tiny",
+        "base_model": str(tiny_model),
+        "training_config": "unused.yaml",
+        "learning_rates": [1e-3],
+        "spider_dir": str(sample_spider),
+        "probes": {"gsm8k": {"num_fewshot": 0, "limit": 2, "max_gen_toks": 8}},
+        "tasks_dir": str(tasks),
+        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 2, "max_gen_toks": 8, "spider_limit": 3},
+    }
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    out = tmp_path / "bench.json"
+    proc = _run("-m", "benchmarks.bench_eval_process", tmp_path / "study.yaml", "--out", out)
+    result = json.loads(out.read_text())
+    assert result["suites"] == ["spider_exec", "gsm8k"]
+    assert set(result["separate_processes_s"]) == {"spider_exec", "gsm8k"}
+    assert result["speedup"] == round(result["separate_total_s"] / result["one_process_s"], 2)
+    assert result["same_scores"] == {"spider_exec": True, "gsm8k": True}
+    assert "same scores: True" in proc.stdout

@@ -128,6 +128,26 @@ def test_seeds_by_lr_adds_seeds_where_they_matter_and_the_report_reads_the_same_
     assert [tag for tag, _ in done] == study.model_tags() and unfinished == []
 
 
+def test_a_model_whose_suites_ran_on_different_adapter_weights_is_not_reported(tmp_path):
+    """A retrained adapter evaluated on some suites only leaves one model's Spider beside another's probes."""
+    from tradeoff.report_table import study_tags
+
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "study.yaml").write_text(
+        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\nprobes: {mmlu: {}}\n"
+    )
+    stamps = {"base": ("base", "base"), "lr-0.0001-seed-42": ("sha-of-first-training", "sha-of-second-training")}
+    for tag, (spider_stamp, mmlu_stamp) in stamps.items():
+        for suite, stamp in (("spider_exec", spider_stamp), ("mmlu", mmlu_stamp)):
+            (results / "eval" / tag / suite).mkdir(parents=True)
+            (results / "eval" / tag / suite / "results.json").write_text("{}")
+            (results / "eval" / tag / suite / "evaluated_model.txt").write_text(f"{stamp}\n")
+    assert study_tags(results) == ([("base", None)], ["lr-0.0001-seed-42"])
+    (results / "eval" / "lr-0.0001-seed-42" / "mmlu" / "evaluated_model.txt").write_text("sha-of-first-training\n")
+    assert study_tags(results) == ([("base", None), ("lr-0.0001-seed-42", 1e-4)], [])
+
+
 @pytest.mark.parametrize("config", sorted((ROOT / "harness_configs").glob("study_*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_study_config_loads_with_known_probes(config):
     from tradeoff.probes import PROBES

@@ -108,13 +108,13 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     assert second.returncode == 0, output[-3000:]
     steps = [s["step"] for s in _steps(results)]
     timing = {s["step"]: (s["started"], s["finished"]) for s in _steps(results)}
-    assert timing["eval-base-spider_exec"][0] < timing[f"train-{SECOND}"][1]  # it ran while the training did
+    assert timing["eval-base"][0] < timing[f"train-{SECOND}"][1]  # it ran while the training did
     assert all(s["rc"] == 0 for s in _steps(results))
     assert steps.count(f"train-{FIRST}") == 1  # finished before the crash: not redone
     assert steps.count(f"train-{SECOND}") == 1
-    for tag in ("base", FIRST, SECOND):
-        for suite, _ in SUITES:
-            assert steps.count(f"eval-{tag}-{suite}") == 1
+    for tag in ("base", FIRST, SECOND):  # one evaluation process per model, for every suite
+        assert steps.count(f"eval-{tag}") == 1
+        assert all((results / "eval" / tag / suite / "evaluated_model.txt").is_file() for suite, _ in SUITES)
     assert not list(results.rglob("*.partial"))
     # each seed trained with its own seed, into its own adapter
     metas = {tag: json.loads((results / "training" / f"{tag}.json").read_text()) for tag in (FIRST, SECOND)}
@@ -184,22 +184,74 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
     (adapter / "training_meta.json").write_text("{}")
     (adapter / "adapter_model.safetensors").write_bytes(b"first training")
     for tag in ("base", "lr-0.001-seed-42"):  # what the sweep leaves after evaluating
-        eval_dir(study, tag, "spider_exec").mkdir(parents=True)
-        (eval_dir(study, tag, "spider_exec") / "evaluated_model.txt").write_text(
-            "base\n" if tag == "base" else f"{hashlib.sha256(b'first training').hexdigest()}\n"
-        )
+        for suite in study.suites():
+            eval_dir(study, tag, suite).mkdir(parents=True)
+            (eval_dir(study, tag, suite) / "evaluated_model.txt").write_text(
+                "base\n" if tag == "base" else f"{hashlib.sha256(b'first training').hexdigest()}\n"
+            )
 
     def done():
         return {step.name for step in plan(study) if step.done()}
 
-    assert {"train-lr-0.001-seed-42", "eval-base-spider_exec", "eval-lr-0.001-seed-42-spider_exec"} <= done()
+    assert {"train-lr-0.001-seed-42", "eval-base", "eval-lr-0.001-seed-42"} <= done()
     (adapter / "adapter_model.safetensors").write_bytes(b"second training")
-    assert "eval-lr-0.001-seed-42-spider_exec" not in done() and "eval-base-spider_exec" in done()
+    assert "eval-lr-0.001-seed-42" not in done() and "eval-base" in done()
     (adapter / "training_meta.json").unlink()  # the training will run again: its old evaluations do not count
     (adapter / "adapter_model.safetensors").write_bytes(b"first training")
-    assert not {"train-lr-0.001-seed-42", "eval-lr-0.001-seed-42-spider_exec"} & done()
+    assert not {"train-lr-0.001-seed-42", "eval-lr-0.001-seed-42"} & done()
     (eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").unlink()  # a folder from before the stamp
-    assert "eval-base-spider_exec" not in done()
+    assert "eval-base" not in done()
+
+
+def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypatch):
+    """One process evaluates a model on every suite; when it is stopped (time limit, crash) after some suites,
+    those stay done and only the rest run next time."""
+    from tradeoff import evaluation
+    from tradeoff.lm_eval_runs import COMPLETE
+    from tradeoff.probes import ProbeSettings
+    from tradeoff.step_commands import TimeLimitReached
+    from tradeoff.study import Study
+    from tradeoff.sweep import plan
+
+    study = Study(
+        name="s",
+        base_model="m",
+        training_config="c",
+        learning_rates=[1e-3],
+        spider_dir="d",
+        results_dir=str(tmp_path / "results"),
+        runs_dir=str(tmp_path / "runs"),
+        probes={"gsm8k": ProbeSettings()},
+    )
+    assert study.suites() == ["spider_exec", "gsm8k"]
+    calls = []
+
+    def stopped_after_spider(study, step, command, env):
+        calls.append(command)
+        raw = evaluation.eval_dir(study, "base", "spider_exec").with_name("spider_exec.partial") / "raw" / "m"
+        raw.mkdir(parents=True)
+        (raw / "results_2026.json").write_text("{}")
+        (raw / "samples_spider_exec_2026.jsonl").write_text('{"doc_id": 0}\n')
+        (raw.parent / COMPLETE).write_text("lm_eval ...\n")
+        gsm8k_raw = evaluation.eval_dir(study, "base", "gsm8k").with_name("gsm8k.partial") / "raw" / "m"
+        gsm8k_raw.mkdir(parents=True)
+        (gsm8k_raw / "results_2026.json").write_text("{}")  # written, but the samples were not: no COMPLETE
+        raise TimeLimitReached("stopped")
+
+    monkeypatch.setattr(evaluation, "run_logged", stopped_after_spider)
+    [step] = [s for s in plan(study) if s.name == "eval-base"]
+    with pytest.raises(TimeLimitReached):
+        step.run({})
+    assert len(calls[0]) == 3 + 2  # python -m tradeoff.lm_eval_runs, then one lm_eval command line per suite
+    assert "--tasks spider_exec" in calls[0][3] and "--tasks gsm8k" in calls[0][4]
+    assert (evaluation.eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").read_text() == "base\n"
+    assert not evaluation.eval_dir(study, "base", "gsm8k").exists()
+    assert not step.done()
+    calls.clear()
+    monkeypatch.setattr(evaluation, "run_logged", lambda study, step, command, env: calls.append(command))
+    step.run({})
+    assert len(calls[0]) == 3 + 1 and "--tasks gsm8k" in calls[0][3]  # only what is left
+    assert not evaluation.eval_dir(study, "base", "gsm8k").with_name("gsm8k.partial").exists()  # the stale one went
 
 
 @pytest.mark.slow

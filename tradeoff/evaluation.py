@@ -1,18 +1,20 @@
 """A sweep's evaluations: the lm_eval command of each (model, suite), what it evaluates (the base, or an adapter
 on the base it was trained on), whether it is done, and how its output becomes the results layout
-(tradeoff/layout.py). An evaluation is written to a `.partial` folder and renamed when complete, so a
-half-written result never passes for one.
+(tradeoff/layout.py). A model's suites run in one process that loads the model once; each suite is written to
+a `.partial` folder and renamed when complete, so a half-written result never passes for one.
 """
 
 from __future__ import annotations
 
 import gzip
 import json
+import shlex
 import shutil
 import sys
 from pathlib import Path
 
 from tradeoff import layout
+from tradeoff.lm_eval_runs import COMPLETE
 from tradeoff.probes import PROBES
 from tradeoff.samples import write_questions
 from tradeoff.step_commands import SweepError, run_logged
@@ -147,13 +149,27 @@ def _probe_arguments(study: Study, name: str) -> list[str]:
     return arguments
 
 
-def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
-    final = eval_dir(study, tag, suite)
-    partial = final.with_name(final.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    command = eval_command(study, tag, suite, partial / "raw")
+def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
+    """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py); each
+    run is the suite's lm_eval command (eval_command). Every suite that completed is kept, even when a later one
+    fails or the time limit stops the step."""
+    partials = {}
+    for suite in suites:
+        final = eval_dir(study, tag, suite)
+        partials[suite] = final.with_name(final.name + ".partial")
+        shutil.rmtree(partials[suite], ignore_errors=True)
     evaluated = _evaluated_model(study, tag)
-    run_logged(study, f"eval-{tag}-{suite}", command, env)
+    runs = [shlex.join(eval_command(study, tag, suite, partials[suite] / "raw")[3:]) for suite in suites]
+    try:
+        run_logged(study, f"eval-{tag}", [sys.executable, "-m", "tradeoff.lm_eval_runs", *runs], env)
+    finally:
+        for suite, partial in partials.items():
+            if (partial / "raw" / COMPLETE).is_file():
+                _keep(study, tag, suite, partial, evaluated)
+
+
+def _keep(study: Study, tag: str, suite: str, partial: Path, evaluated: str | None) -> None:
+    """A completed suite's lm-eval output in the results layout, renamed into place last."""
     (partial / layout.EVALUATED_MODEL_FILE).write_text(f"{evaluated}\n")
     [results_file] = (partial / "raw").rglob("results_*.json")
     shutil.move(str(results_file), partial / layout.RESULTS_FILE)
@@ -168,5 +184,6 @@ def evaluate(study: Study, tag: str, suite: str, env: dict[str, str]) -> None:
     else:  # a probe's logs (57 per-subject ones for MMLU) become one line per question: what the report needs
         write_questions(PROBES[suite], logs, partial / layout.QUESTIONS_FILE)
     shutil.rmtree(partial / "raw")
+    final = eval_dir(study, tag, suite)
     shutil.rmtree(final, ignore_errors=True)
     partial.rename(final)

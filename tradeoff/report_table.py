@@ -70,14 +70,20 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     study, probes = study_suites(results_dir)
     suites = [layout.SPIDER, *(p.name for p in probes)]
     tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr, seed in trainings(study)]
-    done = [
-        (t, lr)
-        for t, lr in tags
-        if all((layout.eval_dir(results_dir, t, s) / layout.RESULTS_FILE).is_file() for s in suites)
-    ]
+    done = [(t, lr) for t, lr in tags if _one_model_everywhere(results_dir, t, suites)]
     if not done or done[0][0] != layout.BASE:
         raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
     return done, [t for t, _ in tags if (t, _) not in done]
+
+
+def _one_model_everywhere(results_dir: Path, tag: str, suites: list[str]) -> bool:
+    """Every suite evaluated, and all on the same weights: suites stamped with different adapter weights (a
+    retrained adapter evaluated on some suites only) would compare one model's Spider with another's probes."""
+    folders = [layout.eval_dir(results_dir, tag, s) for s in suites]
+    if not all((folder / layout.RESULTS_FILE).is_file() for folder in folders):
+        return False
+    stamps = [f / layout.EVALUATED_MODEL_FILE for f in folders]
+    return len({stamp.read_text().strip() for stamp in stamps if stamp.is_file()}) <= 1  # older results lack them
 
 
 def _as_read(probe: Probe, scored: Scores, questions: list[dict]) -> Scores:

@@ -1,5 +1,5 @@
-"""`tradeoff sweep STUDY.yaml`: train one adapter per learning rate, evaluate the base and every adapter on
-spider_exec and mmlu with per-sample logs, then write the report.
+"""`tradeoff sweep STUDY.yaml`: train one adapter per learning rate (and seed), evaluate the base and every
+adapter on spider_exec and the study's probes with per-sample logs, then write the report.
 
 Idempotent: a finished training (its training_meta.json exists) or evaluation (its folder exists and names
 the adapter weights now on disk) is skipped, so a re-run after a crash redoes only unfinished work, and a
@@ -21,7 +21,7 @@ import yaml
 from tqdm import tqdm
 
 from tradeoff import layout
-from tradeoff.evaluation import convert_base, converted_base, evaluate, evaluation_done
+from tradeoff.evaluation import convert_base, converted_base, evaluate_model, evaluation_done
 from tradeoff.layout import model_tag
 from tradeoff.probe_data import prepare_probes, prepared
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
@@ -108,17 +108,19 @@ def plan(study: Study) -> list[Step]:
             )
         )
     for tag in study.model_tags():
-        needs = first if tag == layout.BASE else (*first, f"train-{tag}")
-        for suite in study.suites():
-            steps.append(
-                Step(
-                    f"eval-{tag}-{suite}",
-                    lambda t=tag, s=suite: evaluation_done(study, t, s),
-                    lambda env, t=tag, s=suite: evaluate(study, t, s, env),
-                    needs=needs,
-                )
+        steps.append(
+            Step(
+                f"eval-{tag}",
+                lambda t=tag: not _unevaluated(study, t),
+                lambda env, t=tag: evaluate_model(study, t, _unevaluated(study, t), env),
+                needs=first if tag == layout.BASE else (*first, f"train-{tag}"),
             )
+        )
     return steps
+
+
+def _unevaluated(study: Study, tag: str) -> list[str]:
+    return [suite for suite in study.suites() if not evaluation_done(study, tag, suite)]
 
 
 def run_sweep(study: Study) -> list[str]:
