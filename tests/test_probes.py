@@ -87,12 +87,12 @@ def test_bad_sources_get_one_line_naming_the_file(tmp_path, sample_gsm8k):
     shutil.copytree(sample_gsm8k, broken)
     with (broken / "test.jsonl").open("a") as f:
         f.write(json.dumps({"question": "q"}) + "\n")
-    with pytest.raises(SourceError, match=r"test.jsonl:4: missing text field\(s\) answer"):
+    with pytest.raises(SourceError, match=r"test.jsonl:4: missing string field\(s\) answer"):
         prepare_probes({"gsm8k": broken}, tmp_path / "data", tmp_path / "tasks")
     bad = tmp_path / "HumanEval.jsonl.gz"
     with gzip.open(bad, "wt") as f:
         f.write("{not json\n")
-    with pytest.raises(SourceError, match=r"HumanEval.jsonl.gz:1: not a JSON object"):
+    with pytest.raises(SourceError, match=r"HumanEval.jsonl.gz:1: not valid JSON"):
         prepare_probes({"humaneval": bad}, tmp_path / "data", tmp_path / "tasks")
     assert not (tmp_path / "tasks").exists()  # nothing written that could pass for a preparation
 

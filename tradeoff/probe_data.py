@@ -13,8 +13,6 @@ override that changes only `dataset_path` is written to tradeoff_tasks/_local/:
 
 from __future__ import annotations
 
-import gzip
-import json
 import shutil
 from pathlib import Path
 
@@ -24,6 +22,7 @@ import lm_eval
 from tradeoff.local_datasets import GENERATED_TASKS_DIR, SourceError, override_header, write_card_dataset
 from tradeoff.mmlu_local import prepare_mmlu
 from tradeoff.probes import PREPARABLE
+from tradeoff_tasks.records import read_records
 
 HARNESS_TASKS = Path(lm_eval.__file__).resolve().parent / "tasks"
 PLUGIN_HUMANEVAL = Path(__file__).resolve().parent.parent / "tradeoff_tasks" / "humaneval" / "humaneval.yaml"
@@ -37,21 +36,8 @@ def _strings(fields: tuple[str, ...]) -> datasets.Features:
 
 
 def read_jsonl(path: Path, fields: tuple[str, ...]) -> list[dict]:
-    """Rows of a (gzipped) JSON-lines file, each with these string fields."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    rows = []
-    with opener(path, "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SourceError(f"{path}:{n}: not a JSON object ({e.msg})") from None
-            missing = [k for k in fields if not isinstance(record.get(k), str)]
-            if missing:
-                raise SourceError(f"{path}:{n}: missing text field(s) {', '.join(missing)}")
-            rows.append({k: record[k] for k in fields})
+    """Rows of a (gzipped) JSON-lines release, each with these string fields (and only those)."""
+    rows = [{k: record[k] for k in fields} for record in read_records(path, fields, SourceError)]
     if not rows:
         raise SourceError(f"{path}: no records")
     return rows

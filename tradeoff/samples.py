@@ -20,6 +20,7 @@ import numpy as np
 from tradeoff import layout
 from tradeoff.probes import PROBES, Probe
 from tradeoff_tasks.hardness import LEVELS
+from tradeoff_tasks.records import read_records
 
 
 @dataclass
@@ -32,9 +33,7 @@ class Scores:
 
 
 def _read_jsonl(path: Path) -> list[dict]:
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
+    return read_records(path, (), ValueError)  # lm-eval's logs and our own files: no fields to insist on
 
 
 def mmlu_question(task: str, sample: dict) -> dict:

@@ -4,6 +4,7 @@ writes that are never seen half-done, file hashes, and the library versions and 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -72,3 +73,24 @@ def hardware() -> dict:
     if torch.cuda.is_available():
         info["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
     return info
+
+
+def read_records(path: Path, text_fields: tuple[str, ...], error: type[Exception]) -> list[dict]:
+    """The objects of a JSON-lines file (gzipped when it ends in .gz), blank lines skipped, each required to
+    have these string fields; a bad line raises `error` with one message naming the file and line."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    records = []
+    with opener(path, "rt", encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise error(f"{path}:{n}: not valid JSON ({e.msg})") from None
+            missing = [k for k in text_fields if not isinstance(record, dict) or not isinstance(record.get(k), str)]
+            if missing:
+                raise error(f"{path}:{n}: missing string field(s) {', '.join(missing)}")
+            records.append(record)
+    return records

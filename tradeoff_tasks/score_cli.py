@@ -21,7 +21,7 @@ from tqdm import tqdm
 from .executor import Limits
 from .hardness import LEVELS, hardness_or_unknown
 from .pool import WorkerPool
-from .records import atomic_path
+from .records import atomic_path, read_records
 from .spider_data import SpiderDataError, database_path, resolve_spider_dir
 from .sql_text import clean_generation
 
@@ -31,20 +31,7 @@ REQUIRED_FIELDS = ("db_id", "gold", "prediction")  # no lm-eval / datasets impor
 def read_predictions(path: Path) -> list[dict]:
     if not path.is_file():
         raise SpiderDataError(f"{path}: predictions file not found")
-    records = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise SpiderDataError(f"{path}:{n}: not valid JSON ({e.msg})") from None
-            missing = [k for k in REQUIRED_FIELDS if not isinstance(record.get(k), str)]
-            if missing:
-                raise SpiderDataError(f"{path}:{n}: missing string field(s) {', '.join(missing)}")
-            records.append(record)
-    return records
+    return read_records(path, REQUIRED_FIELDS, SpiderDataError)
 
 
 def score_records(
