@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tradeoff.evaluation import eval_command
+from tradeoff.evaluation import eval_command, process_order
 from tradeoff.study import load_study
 
 
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     study = load_study(args.study, args.overrides)
-    suites = study.suites()
+    suites = process_order(study.suites())  # as the sweep runs them
     work = Path(tempfile.mkdtemp(prefix="bench-eval-process-"))
 
     separate = {}

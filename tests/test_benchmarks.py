@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -196,8 +197,47 @@ def test_bench_eval_process_times_both_ways_on_the_same_commands(tmp_path, tiny_
     out = tmp_path / "bench.json"
     proc = _run("-m", "benchmarks.bench_eval_process", tmp_path / "study.yaml", "--out", out)
     result = json.loads(out.read_text())
-    assert result["suites"] == ["spider_exec", "gsm8k"]
+    assert result["suites"] == ["gsm8k", "spider_exec"]  # the sweep's order
     assert set(result["separate_processes_s"]) == {"spider_exec", "gsm8k"}
     assert result["speedup"] == round(result["separate_total_s"] / result["one_process_s"], 2)
     assert result["same_scores"] == {"spider_exec": True, "gsm8k": True}
     assert "same scores: True" in proc.stdout
+
+
+@pytest.mark.slow
+def test_bench_study_gpus_runs_the_study_on_one_gpu_and_on_several(tmp_path, tiny_model, sample_spider, sample_gsm8k):
+    import shutil
+
+    import yaml
+
+    from tests.conftest import TASKS_DIR, TINY_CONFIG_PATH
+
+    tasks = tmp_path / "tasks"
+    shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")
+    study = {
+        "name": "tiny",
+        "base_model": str(tiny_model),
+        "training_config": str(TINY_CONFIG_PATH),
+        "learning_rates": [1e-3, 2e-3],
+        "spider_dir": str(sample_spider),
+        "probe_sources": {"gsm8k": str(sample_gsm8k)},
+        "probes": {"gsm8k": {"num_fewshot": 0, "limit": 2, "max_gen_toks": 8}},
+        "tasks_dir": str(tasks),
+        "training_args": {"max_steps": 2},
+        "launcher": ["python"],
+        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 2, "max_gen_toks": 8, "spider_limit": 3},
+    }
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    out = tmp_path / "bench.json"
+    _run("-m", "benchmarks.bench_study_gpus", tmp_path / "study.yaml", "--out", out, timeout=900)
+    result = json.loads(out.read_text())
+    assert result["sides"]["one_gpu"] == ["gpus=[0]"]
+    assert result["sides"]["gpus"] == ["gpus=[0, 1]", "jobs=2", "training_jobs=2"]
+    assert result["speedup"] == round(result["wall_s"]["one_gpu"] / result["wall_s"]["gpus"], 2)
+    models = ["base", "lr-0.001-seed-42", "lr-0.002-seed-42"]
+    assert all(sorted(result["spider_ex"][side]) == sorted(models) for side in ("one_gpu", "gpus"))
+    assert result["spider_ex"]["one_gpu"]["base"] == result["spider_ex"]["gpus"]["base"]  # the same model, greedy
+    # which GPU ran what: the several-GPU side used both
+    steps = Path(result["work_dir"]) / "gpus" / "results" / "commands.jsonl"
+    pinned = {json.loads(line)["env"].get("CUDA_VISIBLE_DEVICES") for line in steps.read_text().splitlines()}
+    assert pinned == {"0", "1"}

@@ -226,7 +226,7 @@ def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypa
     assert study.suites() == ["spider_exec", "gsm8k"]
     calls = []
 
-    def stopped_after_spider(study, step, command, env):
+    def stopped_with_one_suite_complete(study, step, command, env):
         calls.append(command)
         raw = evaluation.eval_dir(study, "base", "spider_exec").with_name("spider_exec.partial") / "raw" / "m"
         raw.mkdir(parents=True)
@@ -238,12 +238,13 @@ def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypa
         (gsm8k_raw / "results_2026.json").write_text("{}")  # written, but the samples were not: no COMPLETE
         raise TimeLimitReached("stopped")
 
-    monkeypatch.setattr(evaluation, "run_logged", stopped_after_spider)
+    monkeypatch.setattr(evaluation, "run_logged", stopped_with_one_suite_complete)
     [step] = [s for s in plan(study) if s.name == "eval-base"]
     with pytest.raises(TimeLimitReached):
         step.run({})
     assert len(calls[0]) == 3 + 2  # python -m tradeoff.lm_eval_runs, then one lm_eval command line per suite
-    assert "--tasks spider_exec" in calls[0][3] and "--tasks gsm8k" in calls[0][4]
+    # spider_exec runs last: what it switches on for the process (its grouped decode) must not reach the probes
+    assert "--tasks gsm8k" in calls[0][3] and "--tasks spider_exec" in calls[0][4]
     assert (evaluation.eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").read_text() == "base\n"
     assert not evaluation.eval_dir(study, "base", "gsm8k").exists()
     assert not step.done()

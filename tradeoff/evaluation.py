@@ -149,10 +149,18 @@ def _probe_arguments(study: Study, name: str) -> list[str]:
     return arguments
 
 
+def process_order(suites: list[str]) -> list[str]:
+    """The order of a model's suites in its one process: spider_exec last, because it switches transformers'
+    sdpa attention to its grouped decode for the rest of the process (tradeoff_tasks/grouped_decode.py) and
+    each probe should run as its plain lm_eval command would."""
+    return sorted(suites, key=lambda suite: suite == layout.SPIDER)
+
+
 def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
     """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py); each
     run is the suite's lm_eval command (eval_command). Every suite that completed is kept, even when a later one
     fails or the time limit stops the step."""
+    suites = process_order(suites)
     partials = {}
     for suite in suites:
         final = eval_dir(study, tag, suite)

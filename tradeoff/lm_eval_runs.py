@@ -7,7 +7,9 @@ Each argument is one `lm_eval` command line without the program name, and runs e
 harness's own parser, configuration, seeds, tasks and result files. The one difference: consecutive runs with the
 same --model, --model_args and --device share the loaded model instead of starting the harness and loading the
 model again (the batch size is set per run). A study evaluates every model on several suites with different
-settings, and start-up plus model loading cost tens of seconds per suite.
+settings, and start-up plus model loading cost tens of seconds per suite. What a task changes for its whole
+process stays for the runs after it (spider_exec switches transformers' sdpa attention to its grouped decode),
+so put such a task last.
 
 After each run has written its results, `COMPLETE` is written into its --output_path (required), so a caller keeps
 the runs that finished when a later one fails or is stopped. Exit status: 0 when every run completed, else 1 after
