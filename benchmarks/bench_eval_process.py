@@ -12,24 +12,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-from tradeoff.evaluation import eval_command, process_order
+from benchmarks.launchers import timed_run
+from tradeoff.evaluation import eval_command, process_command, process_order
 from tradeoff.study import load_study
-
-
-def _timed(command: list[str], log: Path) -> float:
-    started = time.perf_counter()
-    with log.open("w") as f:
-        rc = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise SystemExit(f"bench_eval_process: `{shlex.join(command[:6])} ...` failed (exit {rc}); log: {log}")
-    return time.perf_counter() - started
 
 
 def _scores(out: Path) -> dict:
@@ -51,10 +39,10 @@ def main(argv: list[str] | None = None) -> None:
     separate = {}
     for suite in suites:
         command = eval_command(study, args.tag, suite, work / "separate" / suite)
-        separate[suite] = _timed(command, work / f"separate-{suite}.log")
+        separate[suite] = timed_run(command, work / f"separate-{suite}.log")
         print(f"separate lm_eval process, {suite}: {separate[suite]:.1f} s", flush=True)
-    runs = [shlex.join(eval_command(study, args.tag, suite, work / "one" / suite)[3:]) for suite in suites]
-    one = _timed([sys.executable, "-m", "tradeoff.lm_eval_runs", *runs], work / "one-process.log")
+    one_process = process_command(study, args.tag, {suite: work / "one" / suite for suite in suites})
+    one = timed_run(one_process, work / "one-process.log")
     print(f"one process, {len(suites)} suites: {one:.1f} s", flush=True)
 
     agree = {suite: _scores(work / "separate" / suite) == _scores(work / "one" / suite) for suite in suites}

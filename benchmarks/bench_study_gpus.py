@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from benchmarks.launchers import timed_run
 from tradeoff.evaluation import convert_base
 from tradeoff.study import load_study
 
@@ -29,12 +28,7 @@ def _sweep(study: str, overrides: list[str], folder: Path) -> float:
     command = [sys.executable, "-m", "tradeoff.cli", "sweep", study]
     for override in [*overrides, f"results_dir={folder / 'results'}", f"runs_dir={folder / 'runs'}"]:
         command += ["--set", override]
-    started = time.perf_counter()
-    with (folder.parent / f"{folder.name}.log").open("w") as log:
-        rc = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT).returncode
-    if rc != 0:
-        raise SystemExit(f"bench_study_gpus: the sweep in {folder} failed (exit {rc}); log: {folder}.log")
-    return time.perf_counter() - started
+    return timed_run(command, folder.parent / f"{folder.name}.log")
 
 
 def _spider_ex(results: Path) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""How a benchmark variant is launched: this interpreter, or accelerate over several processes (GPUs).
+"""How a benchmark variant is launched: this interpreter, or accelerate over several processes (GPUs); and a
+whole command timed with its output in a log.
 
 A variant's flags may start with `--accelerate_config FILE`, optionally followed by `--num_processes N` (which
 accelerate needs to run a multi-GPU config as several CPU processes); the rest go to the benchmarked program.
@@ -7,7 +8,10 @@ accelerate needs to run a multi-GPU config as several CPU processes); the rest g
 from __future__ import annotations
 
 import shlex
+import subprocess
 import sys
+import time
+from pathlib import Path
 
 
 def split_launcher(flags: str) -> tuple[list[str], str]:
@@ -23,3 +27,14 @@ def split_launcher(flags: str) -> tuple[list[str], str]:
     if rest[:1] == ["--num_processes"]:
         launcher, rest = launcher + rest[:2], rest[2:]
     return launcher, shlex.join(rest)
+
+
+def timed_run(command: list[str], log: Path) -> float:
+    """Wall seconds of `command`, its output in `log`; a failure ends the benchmark naming the log (a failed side
+    has no time worth reporting)."""
+    started = time.perf_counter()
+    with Path(log).open("w") as f:
+        rc = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT).returncode
+    if rc != 0:
+        raise SystemExit(f"`{shlex.join(command[:6])} ...` failed (exit {rc}); log: {log}")
+    return time.perf_counter() - started

@@ -165,12 +165,11 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         check_adapter_base(tmp_path, "models/a", "x.gguf")
 
 
-def test_a_retrained_adapter_is_evaluated_again(tmp_path):
-    from tradeoff.evaluation import eval_dir
+def _small_study(tmp_path, **settings):
+    """A one-rate study whose files live under tmp_path (nothing in it is run)."""
     from tradeoff.study import Study
-    from tradeoff.sweep import adapter_dir, plan
 
-    study = Study(
+    return Study(
         name="s",
         base_model="m",
         training_config="c",
@@ -178,7 +177,15 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
         spider_dir="d",
         results_dir=str(tmp_path / "results"),
         runs_dir=str(tmp_path / "runs"),
+        **settings,
     )
+
+
+def test_a_retrained_adapter_is_evaluated_again(tmp_path):
+    from tradeoff.evaluation import eval_dir
+    from tradeoff.sweep import adapter_dir, plan
+
+    study = _small_study(tmp_path)
     adapter = adapter_dir(study, 1e-3, 42)  # a study without `seeds` trains seed 42
     adapter.mkdir(parents=True)
     (adapter / "training_meta.json").write_text("{}")
@@ -210,19 +217,9 @@ def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypa
     from tradeoff.lm_eval_runs import COMPLETE
     from tradeoff.probes import ProbeSettings
     from tradeoff.step_commands import TimeLimitReached
-    from tradeoff.study import Study
     from tradeoff.sweep import plan
 
-    study = Study(
-        name="s",
-        base_model="m",
-        training_config="c",
-        learning_rates=[1e-3],
-        spider_dir="d",
-        results_dir=str(tmp_path / "results"),
-        runs_dir=str(tmp_path / "runs"),
-        probes={"gsm8k": ProbeSettings()},
-    )
+    study = _small_study(tmp_path, probes={"gsm8k": ProbeSettings()})
     assert study.suites() == ["spider_exec", "gsm8k"]
     calls = []
 

@@ -93,11 +93,13 @@ def evaluation_done(study: Study, tag: str, suite: str) -> bool:
 
 def eval_command(study: Study, tag: str, suite: str, output_path: Path) -> list[str]:
     """The lm_eval command of one evaluation, with per-sample logs, written under output_path."""
+    return [sys.executable, "-m", "lm_eval", *lm_eval_arguments(study, tag, suite, output_path)]
+
+
+def lm_eval_arguments(study: Study, tag: str, suite: str, output_path: Path) -> list[str]:
+    """The arguments of that command, after the program."""
     e = study.eval
     command = [
-        sys.executable,
-        "-m",
-        "lm_eval",
         "--model",
         "hf",
         "--model_args",
@@ -156,20 +158,26 @@ def process_order(suites: list[str]) -> list[str]:
     return sorted(suites, key=lambda suite: suite == layout.SPIDER)
 
 
+def process_command(study: Study, tag: str, outputs: dict[str, Path]) -> list[str]:
+    """The one process that evaluates `tag` on each suite of `outputs` (suite -> its --output_path), in
+    process_order: tradeoff/lm_eval_runs.py with each suite's lm_eval arguments."""
+    runs = [shlex.join(lm_eval_arguments(study, tag, suite, outputs[suite])) for suite in process_order(list(outputs))]
+    return [sys.executable, "-m", "tradeoff.lm_eval_runs", *runs]
+
+
 def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
     """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py); each
     run is the suite's lm_eval command (eval_command). Every suite that completed is kept, even when a later one
     fails or the time limit stops the step."""
-    suites = process_order(suites)
     partials = {}
     for suite in suites:
         final = eval_dir(study, tag, suite)
         partials[suite] = final.with_name(final.name + ".partial")
         shutil.rmtree(partials[suite], ignore_errors=True)
     evaluated = _evaluated_model(study, tag)
-    runs = [shlex.join(eval_command(study, tag, suite, partials[suite] / "raw")[3:]) for suite in suites]
+    outputs = {suite: partial / "raw" for suite, partial in partials.items()}
     try:
-        run_logged(study, f"eval-{tag}", [sys.executable, "-m", "tradeoff.lm_eval_runs", *runs], env)
+        run_logged(study, f"eval-{tag}", process_command(study, tag, outputs), env)
     finally:
         for suite, partial in partials.items():
             if (partial / "raw" / COMPLETE).is_file():

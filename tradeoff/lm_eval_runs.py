@@ -110,8 +110,9 @@ def run(command_lines: list[str]) -> int:
     from lm_eval.utils import setup_logging
 
     runs = [shlex.split(line) for line in command_lines]
-    for arguments, line in zip(runs, command_lines, strict=True):
-        if _output_path(arguments) is None:
+    outputs = [_output_path(arguments) for arguments in runs]
+    for output, line in zip(outputs, command_lines, strict=True):
+        if output is None:
             print(f"lm_eval_runs: run `{line}` has no --output_path; give each run its own", file=sys.stderr)
             return 2
     setup_logging()
@@ -120,7 +121,7 @@ def run(command_lines: list[str]) -> int:
     lm_eval.simple_evaluate = shared  # the harness's `run` command looks it up at call time
     argv = sys.argv
     try:
-        return _run_each(runs, shared)
+        return _run_each(runs, outputs, shared)
     finally:
         if before is None:
             del lm_eval.simple_evaluate
@@ -129,10 +130,10 @@ def run(command_lines: list[str]) -> int:
         sys.argv = argv
 
 
-def _run_each(runs: list[list[str]], shared: SharedModels) -> int:
+def _run_each(runs: list[list[str]], outputs: list[Path], shared: SharedModels) -> int:
     from lm_eval._cli import HarnessCLI
 
-    for number, arguments in enumerate(runs, 1):
+    for number, (arguments, output) in enumerate(zip(runs, outputs, strict=True), 1):
         print(f"lm_eval_runs: run {number}/{len(runs)}: lm_eval {shlex.join(arguments)}", flush=True)
         sys.argv = ["lm_eval", *arguments]
         cli = HarnessCLI()
@@ -144,7 +145,6 @@ def _run_each(runs: list[list[str]], shared: SharedModels) -> int:
             traceback.print_exc()
             print(f"lm_eval_runs: run {number} failed: lm_eval {shlex.join(arguments)}", file=sys.stderr)
             return 1
-        output = _output_path(arguments)
         output.mkdir(parents=True, exist_ok=True)
         (output / COMPLETE).write_text(f"lm_eval {shlex.join(arguments)}\n")
     print(f"lm_eval_runs: {len(runs)} runs, {shared.loads} model loads", flush=True)
