@@ -241,3 +241,44 @@ def test_bench_study_gpus_runs_the_study_on_one_gpu_and_on_several(tmp_path, tin
     steps = Path(result["work_dir"]) / "gpus" / "results" / "commands.jsonl"
     pinned = {json.loads(line)["env"].get("CUDA_VISIBLE_DEVICES") for line in steps.read_text().splitlines()}
     assert pinned == {"0", "1"}
+
+
+@pytest.mark.slow
+def test_bench_eval_settings_compares_the_study_with_a_changed_setting(
+    tmp_path, tiny_model, sample_spider, sample_gsm8k
+):
+    import shutil
+
+    import yaml
+
+    from tests.conftest import TASKS_DIR
+    from tradeoff.probe_data import prepare_probes
+
+    tasks = tmp_path / "tasks"
+    shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")
+    prepare_probes({"gsm8k": sample_gsm8k}, tmp_path / "probe-data", tasks / "_local")
+    study = {
+        "name": "tiny",
+        "base_model": str(tiny_model),
+        "training_config": "unused.yaml",
+        "learning_rates": [1e-3],
+        "spider_dir": str(sample_spider),
+        "probes": {"gsm8k": {"num_fewshot": 0, "limit": 3, "max_gen_toks": 8}},
+        "tasks_dir": str(tasks),
+        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 3, "max_gen_toks": 8},
+    }
+    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    out = tmp_path / "bench.json"
+    static = "probes.gsm8k.gen_kwargs={cache_implementation: static, disable_compile: true}"
+    proc = _run("-m", "benchmarks.bench_eval_settings", tmp_path / "study.yaml", "--suites", "gsm8k",
+                "--variant", "eval.grouped_decode=true", "--variant", static, "--out", out)  # fmt: skip
+    result = json.loads(out.read_text())
+    assert result["variant"] == ["eval.grouped_decode=true", static]
+    assert result["speedup"] == pytest.approx(result["baseline_s"] / result["variant_s"], abs=0.011)
+    gsm8k = result["scores"]["gsm8k"]
+    assert gsm8k["questions"] == 3 and 0 <= gsm8k["different_answers"] <= 3
+    work = Path(result["work_dir"])
+    assert "grouped decode on for every run" in (work / "variant.log").read_text()
+    assert "grouped decode on" not in (work / "baseline.log").read_text()
+    assert "cache_implementation=static" in (work / "variant.log").read_text()
+    assert "gsm8k: " in proc.stdout and "answers differ" in proc.stdout

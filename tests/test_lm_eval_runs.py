@@ -77,3 +77,13 @@ def test_a_failing_run_keeps_the_runs_before_it(tmp_path, tiny_model, sample_spi
 def test_each_run_needs_its_own_output_path(capsys):
     assert run(["--model hf --tasks spider_exec"]) == 2
     assert "has no --output_path" in capsys.readouterr().err
+
+
+def test_grouped_decode_is_switched_on_before_the_first_run(tmp_path, monkeypatch):
+    from tradeoff_tasks import grouped_decode
+
+    switched = []
+    monkeypatch.setattr(grouped_decode, "use_grouped_decode", lambda enabled=True: switched.append(enabled))
+    help_only = shlex.join(["--help", "--output_path", str(tmp_path / "out")])  # parses, prints help, exits 0
+    assert run([help_only]) == 0 and switched == []
+    assert run([help_only], grouped_decode=True) == 0 and switched == [True]

@@ -82,12 +82,20 @@ def test_finished_steps_are_skipped():
     assert "train-a" not in ran and "eval-a" in ran
 
 
-def test_a_failure_starts_nothing_new_lets_running_steps_finish_and_raises():
+def test_a_failure_leaves_out_what_needs_it_runs_the_rest_and_raises(capsys):
+    rec = Recorder(fail="train-a")
+    with pytest.raises(RuntimeError, match="train-a broke"):
+        run_steps(study_steps(rec, seconds=0.1), jobs=2)
+    assert "eval-a" not in rec.intervals  # it needs the failed training
+    assert {"train-b", "eval-base", "eval-b"} <= set(rec.intervals)  # independent of it: they still ran
+    assert "1 step(s) failed: train-a; not run, as they need one of them: eval-a" in capsys.readouterr().err
+
+
+def test_a_failed_evaluation_does_not_stop_the_next_ones():
     rec = Recorder(fail="eval-base")
     with pytest.raises(RuntimeError, match="eval-base broke"):
         run_steps(study_steps(rec, seconds=0.1), jobs=2)
-    assert "train-a" in rec.intervals  # it was running beside eval-base and finished
-    assert "eval-b" not in rec.intervals and "train-b" not in rec.intervals
+    assert {"train-a", "train-b", "eval-a", "eval-b"} <= set(rec.intervals)
 
 
 def test_needs_that_nothing_provides_are_reported():

@@ -4,6 +4,7 @@ evaluation command of each suite, and every shipped config."""
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -103,6 +104,35 @@ def test_the_studys_spider_prompting_reaches_every_evaluation_command(tmp_path):
     assert "--confirm_run_unsafe_code" in humaneval and "--apply_chat_template" not in humaneval
     assert humaneval[humaneval.index("--limit") + 1] == "3" and "--num_fewshot" not in humaneval
     assert humaneval[humaneval.index("--gen_kwargs") + 1] == "max_gen_toks=512"
+    study.probes["humaneval"].gen_kwargs = {"cache_implementation": "static", "disable_compile": True}
+    humaneval = eval_command(study, "base", "humaneval", tmp_path)
+    generation = humaneval[humaneval.index("--gen_kwargs") + 1]
+    assert generation == "max_gen_toks=512,cache_implementation=static,disable_compile=True"
+
+
+def test_gen_kwargs_belong_to_the_generation_probes(tmp_path):
+    from tradeoff.study import StudyConfigError, load_study
+
+    path = tmp_path / "s.yaml"
+    head = "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n"
+    path.write_text(head + "probes: {gsm8k: {gen_kwargs: {cache_implementation: static}}}\n")
+    assert load_study(path).probes["gsm8k"].gen_kwargs == {"cache_implementation": "static"}
+    for wrong in ("{mmlu: {gen_kwargs: {top_k: 1}}}", "{gsm8k: {gen_kwargs: static}}"):
+        path.write_text(head + f"probes: {wrong}\n")
+        with pytest.raises(StudyConfigError, match="gen_kwargs maps generation settings"):
+            load_study(path)
+
+
+def test_grouped_decode_puts_every_run_of_the_process_on_it(tmp_path):
+    from tradeoff.evaluation import process_command
+    from tradeoff.study import load_study
+
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n")
+    outputs = {"mmlu": tmp_path / "mmlu", "spider_exec": tmp_path / "spider"}
+    assert "--grouped-decode" not in process_command(load_study(path), "base", outputs)
+    command = process_command(load_study(path, ["eval.grouped_decode=true"]), "base", outputs)
+    assert command[3] == "--grouped-decode" and len(command) == 4 + 2
 
 
 def test_seeds_by_lr_adds_seeds_where_they_matter_and_the_report_reads_the_same_plan(tmp_path):
@@ -145,6 +175,14 @@ def test_a_model_whose_suites_ran_on_different_adapter_weights_is_not_reported(t
             (results / "eval" / tag / suite / "evaluated_model.txt").write_text(f"{stamp}\n")
     assert study_tags(results) == ([("base", None)], ["lr-0.0001-seed-42"])
     (results / "eval" / "lr-0.0001-seed-42" / "mmlu" / "evaluated_model.txt").write_text("sha-of-first-training\n")
+    assert study_tags(results) == ([("base", None), ("lr-0.0001-seed-42", 1e-4)], [])
+    # a suite evaluated with other settings than the base's is not a paired comparison either
+    settings = results / "eval" / "{}" / "mmlu" / "settings.json"
+    Path(str(settings).format("base")).write_text('{"num_fewshot": 0}')
+    assert study_tags(results) == ([("base", None), ("lr-0.0001-seed-42", 1e-4)], [])  # recorded for one side only
+    Path(str(settings).format("lr-0.0001-seed-42")).write_text('{"num_fewshot": 5}')
+    assert study_tags(results) == ([("base", None)], ["lr-0.0001-seed-42"])
+    Path(str(settings).format("lr-0.0001-seed-42")).write_text('{"num_fewshot": 0}')
     assert study_tags(results) == ([("base", None), ("lr-0.0001-seed-42", 1e-4)], [])
 
 

@@ -210,6 +210,32 @@ def test_a_retrained_adapter_is_evaluated_again(tmp_path):
     assert "eval-base" not in done()
 
 
+def test_a_changed_setting_is_evaluated_again(tmp_path):
+    """A suite's folder records the prompting and decoding settings it was made with; when the study changes one,
+    that suite runs again for every model (a study compares models evaluated the same way)."""
+    from tradeoff.evaluation import eval_dir, evaluation_done, suite_settings
+    from tradeoff.probes import ProbeSettings
+
+    study = _small_study(tmp_path, probes={"gsm8k": ProbeSettings(num_fewshot=5), "mmlu": ProbeSettings()})
+    for suite in study.suites():
+        eval_dir(study, "base", suite).mkdir(parents=True)
+        (eval_dir(study, "base", suite) / "evaluated_model.txt").write_text("base\n")
+    assert all(evaluation_done(study, "base", suite) for suite in study.suites())  # folders from before settings
+    for suite in study.suites():
+        (eval_dir(study, "base", suite) / "settings.json").write_text(json.dumps(suite_settings(study, suite)))
+    assert all(evaluation_done(study, "base", suite) for suite in study.suites())
+    study.probes["gsm8k"].batch_size = "64"  # speed only
+    assert evaluation_done(study, "base", "gsm8k")
+    study.probes["gsm8k"].gen_kwargs = {"cache_implementation": "static"}
+    assert not evaluation_done(study, "base", "gsm8k") and evaluation_done(study, "base", "mmlu")
+    study.probes["gsm8k"].gen_kwargs = None
+    study.eval.grouped_decode = True  # reaches the generation probes, not the log-likelihood ones
+    assert not evaluation_done(study, "base", "gsm8k") and evaluation_done(study, "base", "mmlu")
+    study.eval.grouped_decode = False
+    study.eval.max_gen_toks = 512
+    assert not evaluation_done(study, "base", "spider_exec") and evaluation_done(study, "base", "gsm8k")
+
+
 def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypatch):
     """One process evaluates a model on every suite; when it is stopped (time limit, crash) after some suites,
     those stay done and only the rest run next time."""
@@ -243,6 +269,8 @@ def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypa
     # spider_exec runs last: what it switches on for the process (its grouped decode) must not reach the probes
     assert "--tasks gsm8k" in calls[0][3] and "--tasks spider_exec" in calls[0][4]
     assert (evaluation.eval_dir(study, "base", "spider_exec") / "evaluated_model.txt").read_text() == "base\n"
+    kept_settings = evaluation.eval_dir(study, "base", "spider_exec") / "settings.json"
+    assert json.loads(kept_settings.read_text()) == evaluation.suite_settings(study, "spider_exec")
     assert not evaluation.eval_dir(study, "base", "gsm8k").exists()
     assert not step.done()
     calls.clear()

@@ -11,11 +11,12 @@ import json
 import shlex
 import shutil
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from tradeoff import layout
 from tradeoff.lm_eval_runs import COMPLETE
-from tradeoff.probes import PROBES
+from tradeoff.probes import PROBES, gen_kwargs_argument
 from tradeoff.samples import write_questions
 from tradeoff.step_commands import SweepError, run_logged
 from tradeoff.study import Study
@@ -84,11 +85,32 @@ def _evaluated_model(study: Study, tag: str) -> str | None:
     return file_sha256(weights)  # read once per version of the file: a sweep asks for every adapter's at each start
 
 
+def suite_settings(study: Study, suite: str) -> dict:
+    """What decides a suite's answers besides the model: its prompting and decoding settings (batch sizes and the
+    device are left out: they change speed, and the last bits of bf16 arithmetic at most)."""
+    e = study.eval
+    if suite == layout.SPIDER:
+        keep = ("dtype", "apply_chat_template", "max_gen_toks", "spider_limit", "spider_num_fewshot")
+        return {k: getattr(e, k) for k in keep} | {"spider_answer_prefix": e.spider_answer_prefix}
+    settings = {k: v for k, v in asdict(study.probes[suite]).items() if k != "batch_size"}
+    if settings["apply_chat_template"] is None:
+        settings["apply_chat_template"] = e.apply_chat_template
+    settings["dtype"] = e.dtype
+    if not PROBES[suite].multiple_choice:  # generation: spider_exec decodes grouped anyway
+        settings["grouped_decode"] = e.grouped_decode
+    return settings
+
+
 def evaluation_done(study: Study, tag: str, suite: str) -> bool:
-    """Its folder exists and was made from the adapter now on disk, so a retrained adapter is evaluated anew."""
-    stamp = eval_dir(study, tag, suite) / layout.EVALUATED_MODEL_FILE
+    """Its folder exists, was made from the adapter now on disk and with the study's settings for the suite, so a
+    retrained adapter or a changed setting is evaluated anew (a folder from before settings were recorded counts
+    as made with the current ones)."""
+    folder = eval_dir(study, tag, suite)
+    stamp, settings = folder / layout.EVALUATED_MODEL_FILE, folder / layout.EVALUATED_SETTINGS_FILE
     current = _evaluated_model(study, tag)
-    return current is not None and stamp.is_file() and stamp.read_text().strip() == current
+    if current is None or not stamp.is_file() or stamp.read_text().strip() != current:
+        return False
+    return not settings.is_file() or json.loads(settings.read_text()) == suite_settings(study, suite)
 
 
 def eval_command(study: Study, tag: str, suite: str, output_path: Path) -> list[str]:
@@ -146,7 +168,8 @@ def _probe_arguments(study: Study, name: str) -> list[str]:
     arguments += ["--apply_chat_template"] if chat else []
     arguments += ["--num_fewshot", str(settings.num_fewshot)] if settings.num_fewshot is not None else []
     arguments += ["--limit", str(settings.limit)] if settings.limit else []
-    arguments += ["--gen_kwargs", f"max_gen_toks={settings.max_gen_toks}"] if settings.max_gen_toks else []
+    generation = gen_kwargs_argument(settings)
+    arguments += ["--gen_kwargs", generation] if generation else []
     arguments += ["--confirm_run_unsafe_code"] if PROBES[name].unsafe_code else []
     return arguments
 
@@ -154,7 +177,8 @@ def _probe_arguments(study: Study, name: str) -> list[str]:
 def process_order(suites: list[str]) -> list[str]:
     """The order of a model's suites in its one process: spider_exec last, because it switches transformers'
     sdpa attention to its grouped decode for the rest of the process (tradeoff_tasks/grouped_decode.py) and
-    each probe should run as its plain lm_eval command would."""
+    each probe should run as its plain lm_eval command would (unless the study's eval.grouped_decode switches it on
+    for the whole process)."""
     return sorted(suites, key=lambda suite: suite == layout.SPIDER)
 
 
@@ -162,7 +186,8 @@ def process_command(study: Study, tag: str, outputs: dict[str, Path]) -> list[st
     """The one process that evaluates `tag` on each suite of `outputs` (suite -> its --output_path), in
     process_order: tradeoff/lm_eval_runs.py with each suite's lm_eval arguments."""
     runs = [shlex.join(lm_eval_arguments(study, tag, suite, outputs[suite])) for suite in process_order(list(outputs))]
-    return [sys.executable, "-m", "tradeoff.lm_eval_runs", *runs]
+    grouped = ["--grouped-decode"] if study.eval.grouped_decode else []
+    return [sys.executable, "-m", "tradeoff.lm_eval_runs", *grouped, *runs]
 
 
 def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
@@ -175,18 +200,20 @@ def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str
         partials[suite] = final.with_name(final.name + ".partial")
         shutil.rmtree(partials[suite], ignore_errors=True)
     evaluated = _evaluated_model(study, tag)
+    settings = {suite: suite_settings(study, suite) for suite in suites}
     outputs = {suite: partial / "raw" for suite, partial in partials.items()}
     try:
         run_logged(study, f"eval-{tag}", process_command(study, tag, outputs), env)
     finally:
         for suite, partial in partials.items():
             if (partial / "raw" / COMPLETE).is_file():
-                _keep(study, tag, suite, partial, evaluated)
+                _keep(study, tag, suite, partial, evaluated, settings[suite])
 
 
-def _keep(study: Study, tag: str, suite: str, partial: Path, evaluated: str | None) -> None:
+def _keep(study: Study, tag: str, suite: str, partial: Path, evaluated: str | None, settings: dict) -> None:
     """A completed suite's lm-eval output in the results layout, renamed into place last."""
     (partial / layout.EVALUATED_MODEL_FILE).write_text(f"{evaluated}\n")
+    (partial / layout.EVALUATED_SETTINGS_FILE).write_text(json.dumps(settings, indent=1, sort_keys=True) + "\n")
     [results_file] = (partial / "raw").rglob("results_*.json")
     shutil.move(str(results_file), partial / layout.RESULTS_FILE)
     # lm-eval names each log samples_<task>_<timestamp>.jsonl

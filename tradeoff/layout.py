@@ -5,6 +5,7 @@
       training/<tag>.json                        each adapter's training_meta.json
       eval/<tag>/<suite>/results.json            lm-eval's results
       eval/<tag>/<suite>/evaluated_model.txt     "base" or the sha256 of the adapter weights evaluated
+      eval/<tag>/<suite>/settings.json           the prompting and decoding settings it was evaluated with
       eval/<tag>/spider_exec/samples_spider_exec.jsonl.gz   lm-eval's per-sample log
       eval/<tag>/<probe>/questions.jsonl.gz      one line per question of a generality probe (samples.py)
 
@@ -22,6 +23,7 @@ BASE = "base"
 SPIDER = "spider_exec"  # every study's specialty; its generality probes are listed in tradeoff/probes.py
 RESULTS_FILE = "results.json"
 EVALUATED_MODEL_FILE = "evaluated_model.txt"
+EVALUATED_SETTINGS_FILE = "settings.json"
 SPIDER_SAMPLES_FILE = "samples_spider_exec.jsonl.gz"
 QUESTIONS_FILE = "questions.jsonl.gz"
 MMLU_CATEGORIES = ("mmlu_stem", "mmlu_humanities", "mmlu_social_sciences", "mmlu_other")

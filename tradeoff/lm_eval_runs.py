@@ -9,7 +9,9 @@ same --model, --model_args and --device share the loaded model instead of starti
 model again (the batch size is set per run). A study evaluates every model on several suites with different
 settings, and start-up plus model loading cost tens of seconds per suite. What a task changes for its whole
 process stays for the runs after it (spider_exec switches transformers' sdpa attention to its grouped decode),
-so put such a task last.
+so put such a task last. `--grouped-decode` switches it on for every run from the start
+(tradeoff_tasks/grouped_decode.py: the same attention without copying the key/value cache at each decode step;
+it changes the order of bf16 roundings, not the arithmetic), so generation probes decode the way spider_exec does.
 
 After each run has written its results, `COMPLETE` is written into its --output_path (required), so a caller keeps
 the runs that finished when a later one fails or is stopped. Exit status: 0 when every run completed, else 1 after
@@ -105,7 +107,7 @@ def _output_path(arguments: list[str]) -> Path | None:
     return Path(known.output_path) if known.output_path else None
 
 
-def run(command_lines: list[str]) -> int:
+def run(command_lines: list[str], grouped_decode: bool = False) -> int:
     import lm_eval
     from lm_eval.utils import setup_logging
 
@@ -116,6 +118,11 @@ def run(command_lines: list[str]) -> int:
             print(f"lm_eval_runs: run `{line}` has no --output_path; give each run its own", file=sys.stderr)
             return 2
     setup_logging()
+    if grouped_decode:
+        from tradeoff_tasks.grouped_decode import use_grouped_decode
+
+        use_grouped_decode(True)
+        print("lm_eval_runs: grouped decode on for every run", flush=True)
     before = vars(lm_eval).get("simple_evaluate")  # usually absent: the module looks it up lazily
     shared = SharedModels(lm_eval.simple_evaluate)
     lm_eval.simple_evaluate = shared  # the harness's `run` command looks it up at call time
@@ -154,7 +161,13 @@ def _run_each(runs: list[list[str]], outputs: list[Path], shared: SharedModels) 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tradeoff.lm_eval_runs", description=__doc__.split("\n\n")[0])
     parser.add_argument("runs", nargs="+", help="one lm_eval command line (without 'lm_eval') per argument")
-    return run(parser.parse_args(argv).runs)
+    parser.add_argument(
+        "--grouped-decode",
+        action="store_true",
+        help="decode grouped-query models without copying the key/value cache, in every run (as spider_exec does)",
+    )
+    args = parser.parse_args(argv)
+    return run(args.runs, args.grouped_decode)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ class ProbeSettings:
     limit: int | None = None  # questions per task (per subject for the MMLU groups); null = all
     batch_size: str | None = None  # null: the study's eval.batch_size
     max_gen_toks: int | None = None  # generation probes (gsm8k, humaneval)
+    # more of lm-eval's --gen_kwargs for a generation probe, e.g. {cache_implementation: static, disable_compile:
+    # true}: a key/value cache of one length for the whole generation (what spider_exec's task sets)
+    gen_kwargs: dict | None = None
     apply_chat_template: bool | None = None  # null: the study's eval.apply_chat_template
     # multiple-choice probes: the report scores each question after removing the model's own preference for
     # answer positions (tradeoff/diagnostics.py) and names the probe "... (position-debiased)"
@@ -89,7 +92,20 @@ def probe_settings(name: str, settings: dict | None, where: str) -> ProbeSetting
         raise ValueError(
             f"{where}: probe {name}: debiased applies to the multiple-choice probes (mmlu, mmlu_continuation)"
         )
+    extra = settings.get("gen_kwargs")
+    if extra is not None and (PROBES[name].multiple_choice or not isinstance(extra, dict)):
+        raise ValueError(
+            f"{where}: probe {name}: gen_kwargs maps generation settings to values, e.g. "
+            "{cache_implementation: static}; it applies to the generation probes (gsm8k, humaneval)"
+        )
     return ProbeSettings(**settings)
+
+
+def gen_kwargs_argument(settings: ProbeSettings) -> str | None:
+    """The probe's generation settings as lm-eval's --gen_kwargs value (key=value,...), or None."""
+    values = {"max_gen_toks": settings.max_gen_toks} if settings.max_gen_toks else {}
+    values.update(settings.gen_kwargs or {})
+    return ",".join(f"{key}={value}" for key, value in values.items()) or None
 
 
 def debiased(probe: Probe) -> Probe:

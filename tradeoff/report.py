@@ -286,7 +286,7 @@ def write_report(results_dir: Path) -> Path:
     report = results_dir / "report.md"
     text = _markdown(rows, subjects, by_lr, probes, study, results_dir)
     if unfinished:  # named at the top, so a partial study never passes for a complete one
-        why = "a suite not evaluated, or evaluated on other adapter weights"
+        why = "a suite not evaluated, or evaluated on other adapter weights or with other settings than the base"
         text = f"**Not finished yet: {', '.join(unfinished)} ({why}); not in the tables.**\n\n" + text
     write_text_atomically(report, text)
     return report

@@ -8,6 +8,7 @@ as what they need has finished; trainings have their own limit because they need
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -59,24 +60,31 @@ def run_steps(
 ) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran, in the order they finished.
 
-    On a failure no new step starts; the running ones finish, then the first error is raised again. After the
-    deadline (a time.time() value) no new step starts either (stopping the running ones is theirs to do).
+    A failed step does not stop the others: the steps that need it are left out, the rest run (one evaluation
+    that runs out of memory must not leave the other GPUs idle for the rest of a long sweep), and at the end the
+    first error is raised again, after naming every failed and left-out step. After the deadline (a time.time()
+    value) no new step starts (stopping the running ones is theirs to do).
     """
     finished = {step.name for step in steps if step.done()}
     pending = [step for step in steps if step.name not in finished]
     running: dict[Future, tuple[Step, int, list[int]]] = {}
     free_slots = list(range(jobs))
     ran: list[str] = []
-    failure: BaseException | None = None
+    failures: list[tuple[str, BaseException]] = []
+    left_out: list[str] = []  # steps that need a failed one, directly or not
 
     def startable(step: Step) -> bool:
         trainings = sum(s.training for s, _, _ in running.values())
         return all(n in finished for n in step.needs) and not (step.training and trainings >= training_jobs)
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        while running or (pending and failure is None):
+        while running or pending:
             late = deadline is not None and time.time() >= deadline
-            for step in list(pending) if failure is None and not late else []:  # nothing new after a failure
+            for step in list(pending) if not late else []:
+                if any(n in left_out or n in (f for f, _ in failures) for n in step.needs):
+                    pending.remove(step)
+                    left_out.append(step.name)
+                    continue
                 if not (free_slots and startable(step)):
                     continue
                 held = {g for _, _, pinned in running.values() if len(pinned) > 1 for g in pinned}
@@ -91,18 +99,22 @@ def run_steps(
                 on_start(step, env)
                 running[pool.submit(step.run, env)] = (step, slot, pinned)
             if not running:
-                break  # nothing can start: needs that no step provides
+                break  # nothing can start: needs that no step provides (or the deadline passed)
             for future in wait(running, return_when=FIRST_COMPLETED).done:
                 step, slot, _ = running.pop(future)
                 free_slots = sorted(free_slots + [slot])
                 if future.exception() is not None:
-                    failure = failure or future.exception()
+                    failures.append((step.name, future.exception()))
                     continue
                 finished.add(step.name)
                 ran.append(step.name)
                 on_finish(step)
-    if failure is not None:
-        raise failure
+    if failures:
+        if len(failures) > 1 or left_out:
+            names = ", ".join(name for name, _ in failures)
+            skipped = f"; not run, as they need one of them: {', '.join(left_out)}" if left_out else ""
+            print(f"{len(failures)} step(s) failed: {names}{skipped}", file=sys.stderr, flush=True)
+        raise failures[0][1]
     if pending and deadline is not None and time.time() >= deadline:
         raise DeadlinePassed(
             f"time limit reached before {len(pending)} step(s) started: {', '.join(s.name for s in pending)}"

@@ -44,6 +44,9 @@ class EvalSettings:
     # not follow the zero-shot format): examples from Spider train, and text the answer starts with ("SELECT")
     spider_num_fewshot: int = 0
     spider_answer_prefix: str = ""
+    # every generation of a model's evaluation process (the probes' too) with tradeoff_tasks/grouped_decode.py,
+    # which spider_exec otherwise switches on for itself only: no copy of the key/value cache per decode step
+    grouped_decode: bool = False
 
 
 @dataclass
