@@ -169,16 +169,68 @@ def _small_study(tmp_path, **settings):
     """A one-rate study whose files live under tmp_path (nothing in it is run)."""
     from tradeoff.study import Study
 
-    return Study(
-        name="s",
-        base_model="m",
-        training_config="c",
-        learning_rates=[1e-3],
-        spider_dir="d",
-        results_dir=str(tmp_path / "results"),
-        runs_dir=str(tmp_path / "runs"),
-        **settings,
+    defaults = dict(name="s", base_model="m", training_config="c", learning_rates=[1e-3], spider_dir="d")
+    return Study(**{**defaults, **settings}, results_dir=str(tmp_path / "results"), runs_dir=str(tmp_path / "runs"))
+
+
+def _evaluated_on_spider(study, lr, seed, ex: list[float]):
+    """What the sweep leaves for an adapter evaluated on Spider: its weights, their stamp and the samples."""
+    from tradeoff.evaluation import eval_dir
+    from tradeoff.sweep import adapter_dir
+
+    adapter = adapter_dir(study, lr, seed)
+    adapter.mkdir(parents=True)
+    (adapter / "training_meta.json").write_text("{}")
+    (adapter / "adapter_model.safetensors").write_bytes(f"weights {lr} {seed}".encode())
+    folder = eval_dir(study, f"lr-{lr:g}-seed-{seed}", "spider_exec")
+    folder.mkdir(parents=True)
+    (folder / "evaluated_model.txt").write_text(hashlib.sha256(f"weights {lr} {seed}".encode()).hexdigest() + "\n")
+    rows = [{"doc": {"index": i, "hardness": "easy"}, "exec_match": x} for i, x in enumerate(ex)]
+    with gzip.open(folder / "samples_spider_exec.jsonl.gz", "wt") as f:
+        f.writelines(json.dumps(row) + "\n" for row in rows)
+
+
+def test_seeds_around_best_go_to_the_best_rate_and_its_neighbours(tmp_path):
+    from tradeoff.seeds_around_best import seeds_around_best
+
+    study = _small_study(tmp_path, learning_rates=[1e-4, 5e-4, 1e-3, 2e-3], seeds_around_best=[43, 44])
+    for lr, ex in ((1e-4, [1, 0, 0, 0]), (5e-4, [1, 1, 1, 0]), (1e-3, [1, 1, 0, 0])):
+        _evaluated_on_spider(study, lr, 42, ex)
+    with pytest.raises(ValueError, match="missing: 0.002"):
+        seeds_around_best(study)
+    _evaluated_on_spider(study, 2e-3, 42, [0, 0, 0, 0])
+    best, around = seeds_around_best(study)
+    assert best == 5e-4
+    assert around == {1e-4: [42, 43, 44], 5e-4: [42, 43, 44], 1e-3: [42, 43, 44]}  # the grid's seed is kept
+    edge = _small_study(tmp_path / "edge", learning_rates=[1e-4, 2e-3], seeds_around_best=[42, 43])
+    _evaluated_on_spider(edge, 1e-4, 42, [0])
+    _evaluated_on_spider(edge, 2e-3, 42, [1])  # the best at the end of the grid has one neighbour
+    assert seeds_around_best(edge) == (2e-3, {1e-4: [42, 43], 2e-3: [42, 43]})
+
+
+def test_the_sweep_adds_the_seeds_once_the_grid_is_evaluated(tmp_path, monkeypatch):
+    from tradeoff import sweep
+
+    (tmp_path / "c").write_text("{}")
+    study = _small_study(
+        tmp_path, learning_rates=[1e-4, 1e-3], seeds_around_best=[42, 7], training_config=str(tmp_path / "c")
     )
+    planned = []
+
+    def run_steps(steps, *args, **kwargs):  # the grid is evaluated by the first plan
+        planned.append([step.name for step in steps])
+        if len(planned) == 1:
+            _evaluated_on_spider(study, 1e-4, 42, [0, 1])
+            _evaluated_on_spider(study, 1e-3, 42, [1, 1])
+        return [step.name for step in steps]
+
+    monkeypatch.setattr(sweep, "run_steps", run_steps)
+    sweep.run_sweep(study)
+    assert "train-lr-0.001-seed-7" not in planned[0]
+    assert {"train-lr-0.001-seed-7", "train-lr-0.0001-seed-7", "eval-lr-0.001-seed-7"} <= set(planned[1])
+    record = (study.results / "study.yaml").read_text()
+    assert "best Spider EX at lr 0.001" in record
+    assert yaml.safe_load(record)["seeds_by_lr"] == {1e-4: [7, 42], 1e-3: [7, 42]}  # the report plans from it
 
 
 def test_a_retrained_adapter_is_evaluated_again(tmp_path):

@@ -61,6 +61,9 @@ class Study:
     seeds: list[int] = field(default_factory=lambda: [DEFAULT_SEED])  # one adapter per learning rate and seed
     # more seeds where they matter, e.g. around the best learning rate: {2.0e-3: [42, 43, 44]} (replaces `seeds`)
     seeds_by_lr: dict[float, list[int]] = field(default_factory=dict)
+    # or chosen by the sweep: once the grid is evaluated, these seeds at the rate with the best Spider EX and at
+    # its neighbours in the grid (tradeoff/seeds_around_best.py), e.g. [42, 43, 44]
+    seeds_around_best: list[int] = field(default_factory=list)
     # the generality probes and how each runs (tradeoff/probes.py), e.g. {mmlu: {num_fewshot: 0}, gsm8k: {limit: 200}}
     probes: dict[str, ProbeSettings] = field(
         default_factory=lambda: {name: ProbeSettings(**s) for name, s in DEFAULT_PROBES.items()}
@@ -171,6 +174,9 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
         data["seeds_by_lr"] = {float(lr): seeds for lr, seeds in by_lr.items()}
     except (TypeError, ValueError):
         raise StudyConfigError(f"{path}: seeds_by_lr keys must be learning rates") from None
+    data["seeds_around_best"] = data.get("seeds_around_best") or []
+    if data["seeds_around_best"] and not _seed_list(data["seeds_around_best"]):
+        raise StudyConfigError(f"{path}: seeds_around_best is a list of distinct whole numbers, e.g. [42, 43, 44]")
     stray = sorted(set(data["seeds_by_lr"]) - set(rates))
     if stray:
         raise StudyConfigError(f"{path}: seeds_by_lr names {stray}, which are not in learning_rates")

@@ -25,6 +25,7 @@ from tradeoff.evaluation import convert_base, converted_base, evaluate_model, ev
 from tradeoff.layout import model_tag
 from tradeoff.probe_data import prepare_probes, prepared
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
+from tradeoff.seeds_around_best import seeds_around_best
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
 from tradeoff.study import Study
 from tradeoff_tasks.records import hardware, library_versions, write_json_atomically
@@ -123,15 +124,22 @@ def _unevaluated(study: Study, tag: str) -> list[str]:
     return [suite for suite in study.suites() if not evaluation_done(study, tag, suite)]
 
 
-def run_sweep(study: Study) -> list[str]:
-    """Run every unfinished step; returns the names of the steps it ran."""
-    study.results.mkdir(parents=True, exist_ok=True)
+def _write_study_record(study: Study, note: str = "") -> None:
+    """results/<study>/study.yaml: the study as run (the report plans its models from it)."""
     header = f"# {shlex.join(['tradeoff', 'sweep', study.source] + [f'--set={o}' for o in study.overrides])}\n"
     (study.results / "study.yaml").write_text(
         header
         + "# (this file: the study as run, overrides applied)\n"
+        + (f"# {note}\n" if note else "")
         + yaml.safe_dump(study.config(), sort_keys=False)
     )
+
+
+def run_sweep(study: Study) -> list[str]:
+    """Run every unfinished step; returns the names of the steps it ran. With `seeds_around_best`, the grid
+    first, then those seeds around the best learning rate (tradeoff/seeds_around_best.py)."""
+    study.results.mkdir(parents=True, exist_ok=True)
+    _write_study_record(study)
     shutil.copy(study.training_config, study.results / "training_config.yaml")  # the config may change later
     write_json_atomically(
         study.results / "environment.json",
@@ -142,6 +150,21 @@ def run_sweep(study: Study) -> list[str]:
             "command": shlex.join(sys.argv),
         },
     )
+    ran = _run_plan(study)
+    if study.seeds_around_best:
+        try:
+            best, around = seeds_around_best(study)
+        except ValueError as e:
+            raise SweepError(f"{study.source}: {e}") from None
+        study.seeds_by_lr = {**study.seeds_by_lr, **around}
+        rates = ", ".join(f"{lr:g}" for lr in around)
+        _write_study_record(study, f"seeds_by_lr chosen by seeds_around_best: best Spider EX at lr {best:g}; its seeds at {rates}")
+        print(f"sweep {study.name}: best Spider EX at lr {best:g}; seeds {study.seeds_around_best} at {rates}")
+        ran += _run_plan(study)
+    return ran
+
+
+def _run_plan(study: Study) -> list[str]:
     steps = plan(study)
     started: dict[str, float] = {}
     with tqdm(total=len(steps), desc=f"sweep {study.name}", unit="step", disable=None) as bar:
