@@ -87,12 +87,13 @@ def _evaluated_model(study: Study, tag: str) -> str | None:
 
 def suite_settings(study: Study, suite: str) -> dict:
     """What decides a suite's answers besides the model: its prompting and decoding settings (batch sizes and the
-    device are left out: they change speed, and the last bits of bf16 arithmetic at most)."""
+    device are left out: they change speed, and the last bits of bf16 arithmetic at most; so is `debiased`, which
+    only the report reads)."""
     e = study.eval
     if suite == layout.SPIDER:
         keep = ("dtype", "apply_chat_template", "max_gen_toks", "spider_limit", "spider_num_fewshot")
-        return {k: getattr(e, k) for k in keep} | {"spider_answer_prefix": e.spider_answer_prefix}
-    settings = {k: v for k, v in asdict(study.probes[suite]).items() if k != "batch_size"}
+        return {k: getattr(e, k) for k in (*keep, "spider_answer_prefix")}
+    settings = {k: v for k, v in asdict(study.probes[suite]).items() if k not in ("batch_size", "debiased")}
     if settings["apply_chat_template"] is None:
         settings["apply_chat_template"] = e.apply_chat_template
     settings["dtype"] = e.dtype

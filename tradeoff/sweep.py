@@ -158,7 +158,9 @@ def run_sweep(study: Study) -> list[str]:
             raise SweepError(f"{study.source}: {e}") from None
         study.seeds_by_lr = {**study.seeds_by_lr, **around}
         rates = ", ".join(f"{lr:g}" for lr in around)
-        _write_study_record(study, f"seeds_by_lr chosen by seeds_around_best: best Spider EX at lr {best:g}; its seeds at {rates}")
+        _write_study_record(
+            study, f"seeds_by_lr chosen by seeds_around_best: best Spider EX at lr {best:g}; its seeds at {rates}"
+        )
         print(f"sweep {study.name}: best Spider EX at lr {best:g}; seeds {study.seeds_around_best} at {rates}")
         ran += _run_plan(study)
     return ran
