@@ -33,6 +33,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     study = load_study(args.study, args.overrides)
+    # the process overhead alone: with a request cache, the side that ran second would read what the first built
+    study.eval.cache_requests = False
     suites = process_order(study.suites())  # as the sweep runs them
     work = Path(tempfile.mkdtemp(prefix="bench-eval-process-"))
 

@@ -6,7 +6,9 @@ in the sweep's one evaluation process, measured in the same run.
         --variant "probes.gsm8k.gen_kwargs={cache_implementation: static, disable_compile: true}" \
         [--tag base] [--set KEY=VALUE ...] --out bench.json
 
---set changes both sides (local paths, say); --variant only the second. The study must be prepared, as for
+--set changes both sides (local paths, say); --variant only the second; --warm runs the variant once, untimed,
+before the measured runs (for a setting that fills a cache, such as eval.cache_requests, whose gain comes from
+the second model of a study on). The study must be prepared, as for
 bench_eval_process. Prints both wall times, their ratio, each suite's headline score on both sides and how many
 questions' answers differ, since a faster setting is worth having only if it answers the same.
 """
@@ -19,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.launchers import timed_run
-from tradeoff.evaluation import process_command, process_order
+from tradeoff.evaluation import process_command, process_environment, process_order
 from tradeoff.probes import PROBES
 from tradeoff.study import load_study
 from tradeoff_tasks.records import read_records
@@ -62,6 +64,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variant", action="append", required=True, metavar="KEY=VALUE", help="the changed setting")
     parser.add_argument("--tag", default="base", help="the model: base, or an adapter's tag (lr-0.0001-seed-42)")
     parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
+    parser.add_argument("--warm", action="store_true", help="run the variant once, untimed, before measuring")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     sides = {"baseline": load_study(args.study, args.overrides), "variant": None}
@@ -74,15 +77,20 @@ def main(argv: list[str] | None = None) -> None:
     suites = process_order(args.suites)
     work = Path(tempfile.mkdtemp(prefix="bench-eval-settings-"))
 
+    if args.warm:
+        warm = process_command(sides["variant"], args.tag, {suite: work / "warm" / suite for suite in suites})
+        seconds = timed_run(warm, work / "warm.log", process_environment(sides["variant"]))
+        print(f"warm-up: {seconds:.1f} s (not counted)", flush=True)
     wall = {}
     for side, study in sides.items():
         command = process_command(study, args.tag, {suite: work / side / suite for suite in suites})
-        wall[side] = timed_run(command, work / f"{side}.log")
+        wall[side] = timed_run(command, work / f"{side}.log", process_environment(study))
         print(f"{side}: {wall[side]:.1f} s", flush=True)
     result = {
         "study": args.study,
         "overrides": args.overrides,
         "variant": args.variant,
+        "warm": args.warm,
         "model": args.tag,
         "suites": suites,
         "baseline_s": round(wall["baseline"], 1),

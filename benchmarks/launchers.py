@@ -7,6 +7,7 @@ accelerate needs to run a multi-GPU config as several CPU processes); the rest g
 
 from __future__ import annotations
 
+import os
 import shlex
 import subprocess
 import sys
@@ -29,12 +30,12 @@ def split_launcher(flags: str) -> tuple[list[str], str]:
     return launcher, shlex.join(rest)
 
 
-def timed_run(command: list[str], log: Path) -> float:
-    """Wall seconds of `command`, its output in `log`; a failure ends the benchmark naming the log (a failed side
-    has no time worth reporting)."""
+def timed_run(command: list[str], log: Path, env: dict[str, str] | None = None) -> float:
+    """Wall seconds of `command` (with `env` added to this process's environment), its output in `log`; a
+    failure ends the benchmark naming the log (a failed side has no time worth reporting)."""
     started = time.perf_counter()
     with Path(log).open("w") as f:
-        rc = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT).returncode
+        rc = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}).returncode
     if rc != 0:
         raise SystemExit(f"`{shlex.join(command[:6])} ...` failed (exit {rc}); log: {log}")
     return time.perf_counter() - started

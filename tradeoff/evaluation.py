@@ -17,6 +17,7 @@ from pathlib import Path
 from tradeoff import layout
 from tradeoff.lm_eval_runs import COMPLETE
 from tradeoff.probes import PROBES, gen_kwargs_argument
+from tradeoff.request_cache import ENVIRONMENT_VARIABLE, request_cache_dir
 from tradeoff.samples import write_questions
 from tradeoff.step_commands import SweepError, run_logged
 from tradeoff.study import Study
@@ -172,6 +173,8 @@ def _probe_arguments(study: Study, name: str) -> list[str]:
     generation = gen_kwargs_argument(settings)
     arguments += ["--gen_kwargs", generation] if generation else []
     arguments += ["--confirm_run_unsafe_code"] if PROBES[name].unsafe_code else []
+    if e.cache_requests and PROBES[name].data_source in study.probe_sources:
+        arguments += ["--cache_requests", "true"]  # in the study's own cache: evaluate_model's environment
     return arguments
 
 
@@ -191,6 +194,11 @@ def process_command(study: Study, tag: str, outputs: dict[str, Path]) -> list[st
     return [sys.executable, "-m", "tradeoff.lm_eval_runs", *grouped, *runs]
 
 
+def process_environment(study: Study) -> dict[str, str]:
+    """What that process needs in its environment besides GPU pinning: the study's own request cache."""
+    return {ENVIRONMENT_VARIABLE: str(request_cache_dir(study).resolve())} if study.eval.cache_requests else {}
+
+
 def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
     """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py); each
     run is the suite's lm_eval command (eval_command). Every suite that completed is kept, even when a later one
@@ -204,7 +212,7 @@ def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str
     settings = {suite: suite_settings(study, suite) for suite in suites}
     outputs = {suite: partial / "raw" for suite, partial in partials.items()}
     try:
-        run_logged(study, f"eval-{tag}", process_command(study, tag, outputs), env)
+        run_logged(study, f"eval-{tag}", process_command(study, tag, outputs), {**env, **process_environment(study)})
     finally:
         for suite, partial in partials.items():
             if (partial / "raw" / COMPLETE).is_file():

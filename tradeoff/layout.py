@@ -10,6 +10,8 @@
       eval/<tag>/<probe>/questions.jsonl.gz      one line per question of a generality probe (samples.py)
 
     runs/<study>/adapters/<tag>/                 each adapter (weights, training_meta.json, checkpoints)
+    runs/<study>/probe-data/<source>/            local copies of the probes' data (tradeoff prepare-probes)
+    runs/<study>/request-cache/<hash>/           lm-eval's request cache, with eval.cache_requests
 
 A model tag is "base" or a trained adapter's learning rate and seed, "lr-<lr:g>-seed-<seed>"
 (lr-0.0001-seed-42, lr-2e-05-seed-7).
@@ -61,3 +63,7 @@ def training_record(results: Path, tag: str) -> Path:
 
 def adapter_dir(runs: Path, tag: str) -> Path:
     return Path(runs) / "adapters" / tag
+
+
+def probe_data_dir(runs: Path) -> Path:
+    return Path(runs) / "probe-data"

@@ -21,13 +21,20 @@ class Probe:
     sample_filter: str | None = None  # the filter whose per-sample lines carry that score
     unsafe_code: bool = False  # executes model-written code: lm_eval needs --confirm_run_unsafe_code
     debiased: bool = False  # scored after removing the model's own answer-position preference (report only)
+    source: str = ""  # the release `tradeoff prepare-probes` converts for it (probe_sources' key); "" = its name
+
+    @property
+    def data_source(self) -> str:
+        return self.source or self.name
 
 
 PROBES = {
     p.name: p
     for p in (
         Probe("mmlu", "acc,none", "mmlu_acc", "MMLU", 0.25, True, "acc"),
-        Probe("mmlu_continuation", "acc,none", "mmlu_continuation_acc", "MMLU (cloze)", 0.25, True, "acc"),
+        Probe(
+            "mmlu_continuation", "acc,none", "mmlu_continuation_acc", "MMLU (cloze)", 0.25, True, "acc", source="mmlu"
+        ),
         Probe(
             "gsm8k",
             "exact_match,flexible-extract",

@@ -47,6 +47,9 @@ class EvalSettings:
     # every generation of a model's evaluation process (the probes' too) with tradeoff_tasks/grouped_decode.py,
     # which spider_exec otherwise switches on for itself only: no copy of the key/value cache per decode step
     grouped_decode: bool = False
+    # build the probes' requests once for all the study's models (lm-eval's --cache_requests, in a cache of the
+    # study's own: tradeoff/request_cache.py); for the probes read from local copies (probe_sources)
+    cache_requests: bool = False
 
 
 @dataclass
@@ -217,6 +220,11 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
             f"{path}: probe_sources: no preparation for {', '.join(unknown)}; known: {', '.join(PREPARABLE)}"
         )
     study.probe_sources = {k: v for k, v in (study.probe_sources or {}).items() if v}
+    if study.eval.cache_requests and not study.probe_sources:
+        raise StudyConfigError(
+            f"{path}: eval.cache_requests needs probe_sources: the harness's request cache does not tell one "
+            "dataset from another, so only local copies (whose contents name the cache) are cached"
+        )
     if str(study.probe_sources.get("mmlu", "")).endswith(".jsonl") and any(mmlu_shots):
         raise StudyConfigError(f"{path}: a .jsonl MMLU source has no dev split of its own; use num_fewshot: 0")
     return study

@@ -87,7 +87,7 @@ def plan(study: Study) -> list[Step]:
             )
         )
     if study.probe_sources:
-        data, tasks = study.runs / "probe-data", Path(study.tasks_dir) / "_local"
+        data, tasks = layout.probe_data_dir(study.runs), Path(study.tasks_dir) / "_local"
         prepare.append(
             Step(
                 "prepare-probes",
