@@ -67,8 +67,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warm", action="store_true", help="run the variant once, untimed, before measuring")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
-    sides = {"baseline": load_study(args.study, args.overrides), "variant": None}
-    sides["variant"] = load_study(args.study, args.overrides + args.variant)
+    sides = {
+        "baseline": load_study(args.study, args.overrides),
+        "variant": load_study(args.study, args.overrides + args.variant),
+    }
     unknown = sorted(set(args.suites) - set(sides["baseline"].suites()))
     if unknown:
         parser.error(

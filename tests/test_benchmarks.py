@@ -171,8 +171,9 @@ def test_compare_samples_counts_what_differs(tmp_path):
     }
 
 
-@pytest.mark.slow
-def test_bench_eval_process_times_both_ways_on_the_same_commands(tmp_path, tiny_model, sample_spider, sample_gsm8k):
+def _prepared_tiny_study(tmp_path, tiny_model, sample_spider, sample_gsm8k, gsm8k_limit: int, **eval_settings):
+    """study.yaml of the tiny model on spider_exec and GSM8K's sample, its probe data prepared (as a sweep leaves
+    it), for the evaluation benchmarks."""
     import shutil
 
     import yaml
@@ -189,13 +190,21 @@ def test_bench_eval_process_times_both_ways_on_the_same_commands(tmp_path, tiny_
         "training_config": "unused.yaml",
         "learning_rates": [1e-3],
         "spider_dir": str(sample_spider),
-        "probes": {"gsm8k": {"num_fewshot": 0, "limit": 2, "max_gen_toks": 8}},
+        "probes": {"gsm8k": {"num_fewshot": 0, "limit": gsm8k_limit, "max_gen_toks": 8}},
         "tasks_dir": str(tasks),
-        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 2, "max_gen_toks": 8, "spider_limit": 3},
+        "eval": {"device": "cpu", "dtype": "float32", "max_gen_toks": 8, **eval_settings},
     }
     (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    return tmp_path / "study.yaml"
+
+
+@pytest.mark.slow
+def test_bench_eval_process_times_both_ways_on_the_same_commands(tmp_path, tiny_model, sample_spider, sample_gsm8k):
+    study = _prepared_tiny_study(
+        tmp_path, tiny_model, sample_spider, sample_gsm8k, gsm8k_limit=2, batch_size=2, spider_limit=3
+    )
     out = tmp_path / "bench.json"
-    proc = _run("-m", "benchmarks.bench_eval_process", tmp_path / "study.yaml", "--out", out)
+    proc = _run("-m", "benchmarks.bench_eval_process", study, "--out", out)
     result = json.loads(out.read_text())
     assert result["suites"] == ["gsm8k", "spider_exec"]  # the sweep's order
     assert set(result["separate_processes_s"]) == {"spider_exec", "gsm8k"}
@@ -247,30 +256,10 @@ def test_bench_study_gpus_runs_the_study_on_one_gpu_and_on_several(tmp_path, tin
 def test_bench_eval_settings_compares_the_study_with_a_changed_setting(
     tmp_path, tiny_model, sample_spider, sample_gsm8k
 ):
-    import shutil
-
-    import yaml
-
-    from tests.conftest import TASKS_DIR
-    from tradeoff.probe_data import prepare_probes
-
-    tasks = tmp_path / "tasks"
-    shutil.copytree(TASKS_DIR / "spider_exec", tasks / "spider_exec")
-    prepare_probes({"gsm8k": sample_gsm8k}, tmp_path / "probe-data", tasks / "_local")
-    study = {
-        "name": "tiny",
-        "base_model": str(tiny_model),
-        "training_config": "unused.yaml",
-        "learning_rates": [1e-3],
-        "spider_dir": str(sample_spider),
-        "probes": {"gsm8k": {"num_fewshot": 0, "limit": 3, "max_gen_toks": 8}},
-        "tasks_dir": str(tasks),
-        "eval": {"device": "cpu", "dtype": "float32", "batch_size": 3, "max_gen_toks": 8},
-    }
-    (tmp_path / "study.yaml").write_text(yaml.safe_dump(study))
+    study = _prepared_tiny_study(tmp_path, tiny_model, sample_spider, sample_gsm8k, gsm8k_limit=3, batch_size=3)
     out = tmp_path / "bench.json"
     static = "probes.gsm8k.gen_kwargs={cache_implementation: static, disable_compile: true}"
-    proc = _run("-m", "benchmarks.bench_eval_settings", tmp_path / "study.yaml", "--suites", "gsm8k",
+    proc = _run("-m", "benchmarks.bench_eval_settings", study, "--suites", "gsm8k",
                 "--variant", "eval.grouped_decode=true", "--variant", static, "--out", out)  # fmt: skip
     result = json.loads(out.read_text())
     assert result["variant"] == ["eval.grouped_decode=true", static]

@@ -108,11 +108,12 @@ def evaluation_done(study: Study, tag: str, suite: str) -> bool:
     retrained adapter or a changed setting is evaluated anew (a folder from before settings were recorded counts
     as made with the current ones)."""
     folder = eval_dir(study, tag, suite)
-    stamp, settings = folder / layout.EVALUATED_MODEL_FILE, folder / layout.EVALUATED_SETTINGS_FILE
+    stamp = folder / layout.EVALUATED_MODEL_FILE
     current = _evaluated_model(study, tag)
     if current is None or not stamp.is_file() or stamp.read_text().strip() != current:
         return False
-    return not settings.is_file() or json.loads(settings.read_text()) == suite_settings(study, suite)
+    recorded = layout.recorded_settings(folder)
+    return recorded is None or recorded == suite_settings(study, suite)
 
 
 def eval_command(study: Study, tag: str, suite: str, output_path: Path) -> list[str]:

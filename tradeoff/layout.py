@@ -19,6 +19,7 @@ A model tag is "base" or a trained adapter's learning rate and seed, "lr-<lr:g>-
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 BASE = "base"
@@ -67,3 +68,9 @@ def adapter_dir(runs: Path, tag: str) -> Path:
 
 def probe_data_dir(runs: Path) -> Path:
     return Path(runs) / "probe-data"
+
+
+def recorded_settings(folder: Path) -> dict | None:
+    """The settings a suite's folder was evaluated with; None for results from before they were recorded."""
+    path = Path(folder) / EVALUATED_SETTINGS_FILE
+    return json.loads(path.read_text()) if path.is_file() else None

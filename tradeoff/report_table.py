@@ -70,7 +70,7 @@ def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[
     study, probes = study_suites(results_dir)
     suites = [layout.SPIDER, *(p.name for p in probes)]
     tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr, seed in trainings(study)]
-    base_settings = {s: _settings(layout.eval_dir(results_dir, layout.BASE, s)) for s in suites}
+    base_settings = {s: layout.recorded_settings(layout.eval_dir(results_dir, layout.BASE, s)) for s in suites}
     done = [(t, lr) for t, lr in tags if _one_model_everywhere(results_dir, t, suites, base_settings)]
     if not done or done[0][0] != layout.BASE:
         raise FileNotFoundError(f"{results_dir}: no finished evaluation of the base model (eval/base/*/results.json)")
@@ -87,14 +87,8 @@ def _one_model_everywhere(results_dir: Path, tag: str, suites: list[str], base_s
     stamps = [f / layout.EVALUATED_MODEL_FILE for f in folders]
     if len({stamp.read_text().strip() for stamp in stamps if stamp.is_file()}) > 1:  # older results lack them
         return False
-    settings = {suite: _settings(folder) for suite, folder in zip(suites, folders, strict=True)}
+    settings = {suite: layout.recorded_settings(folder) for suite, folder in zip(suites, folders, strict=True)}
     return all(None in (settings[s], base_settings[s]) or settings[s] == base_settings[s] for s in suites)
-
-
-def _settings(folder: Path) -> dict | None:
-    """The settings a suite was evaluated with; None for results from before they were recorded."""
-    path = folder / layout.EVALUATED_SETTINGS_FILE
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _as_read(probe: Probe, scored: Scores, questions: list[dict]) -> Scores:

@@ -15,15 +15,20 @@ from tradeoff.samples import load_suite
 from tradeoff.study import Study
 
 
+def _seeds_by_rate(study: Study) -> dict[float, list[int]]:
+    trained: dict[float, list[int]] = {}
+    for lr, seed in study.trainings():
+        trained.setdefault(lr, []).append(seed)
+    return trained
+
+
 def grid_spider_ex(study: Study) -> dict[float, float | None]:
     """Each learning rate's Spider EX with the first seed the study trains there; None where it is not evaluated
     yet."""
-    first_seed = {}
-    for lr, seed in study.trainings():
-        first_seed.setdefault(lr, seed)
+    seeds = _seeds_by_rate(study)
     found = {}
     for lr in study.learning_rates:
-        tag = layout.model_tag(lr, first_seed[lr])
+        tag = layout.model_tag(lr, seeds[lr][0])
         if evaluation_done(study, tag, layout.SPIDER):
             scores, _ = load_suite(study.results, tag, layout.SPIDER)
             found[lr] = float(scores.correct.mean())
@@ -42,7 +47,5 @@ def seeds_around_best(study: Study) -> tuple[float, dict[float, list[int]]]:
     rates = sorted(ex)
     best = max(rates, key=lambda lr: ex[lr])  # the lowest rate among equals
     i = rates.index(best)
-    trained = {}
-    for lr, seed in study.trainings():
-        trained.setdefault(lr, []).append(seed)
+    trained = _seeds_by_rate(study)
     return best, {lr: sorted({*trained[lr], *study.seeds_around_best}) for lr in rates[max(i - 1, 0) : i + 2]}
