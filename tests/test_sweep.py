@@ -93,8 +93,8 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     results = tmp_path / "results"
     first = _sweep(study_file, start_new_session=True)
     deadline = time.monotonic() + 300
-    log = results / "commands.jsonl"
-    while not (log.is_file() and f"train-{FIRST}" in log.read_text()):  # the first training has finished
+    record = results / "training" / f"{FIRST}.json"
+    while not record.is_file():  # the first training has finished: its record is kept at once
         assert first.poll() is None, first.stdout.read()
         assert time.monotonic() < deadline
         time.sleep(0.05)
@@ -102,6 +102,8 @@ def test_crash_then_rerun_finishes_without_redoing_work_and_the_report_adds_up(s
     first.wait()
     done_before = [s["step"] for s in _steps(results)]
     assert f"train-{FIRST}" in done_before and not (results / "report.md").exists()
+    weights = tmp_path / "runs" / "adapters" / FIRST / "adapter_model.safetensors"
+    assert json.loads(record.read_text())["adapter_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
 
     second = _sweep(study_file, "--jobs", "2")  # the rest two at a time: evaluations beside the second training
     output = second.communicate(timeout=900)[0]
@@ -370,6 +372,39 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
     with tarfile.open(archive) as tar:
         assert "results/study.yaml" in tar.getnames()
     assert yaml.safe_load((results / "study.yaml").read_text())["training_args"]["max_steps"] == 100000  # as run
+
+
+def test_each_adapter_is_evaluated_right_after_its_training(tmp_path):
+    from tradeoff.sweep import plan
+
+    study = _small_study(tmp_path, learning_rates=[1e-3, 1e-2], seeds=[1, 2])
+    names = [step.name for step in plan(study)]
+    tags = ["lr-0.001-seed-1", "lr-0.001-seed-2", "lr-0.01-seed-1", "lr-0.01-seed-2"]
+    assert names == ["eval-base"] + [f"{kind}-{tag}" for tag in tags for kind in ("train", "eval")]
+
+
+def test_the_report_reads_steps_and_loss_only_from_the_record_of_the_evaluated_adapter(tmp_path):
+    from tradeoff.report_table import training_figures
+
+    study = _small_study(tmp_path)
+    _evaluated_on_spider(study, 1e-3, 42, [1.0, 0.0])
+    tag, results = "lr-0.001-seed-42", study.results
+    assert training_figures(results, tag) == {"training_record": "missing"}  # lost with the machine, say
+    meta = {"steps": 7, "epochs": 1.0, "loss_history": [{"loss": 2.0}, {"loss": 0.5}]}
+    record = results / "training" / f"{tag}.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps(meta))  # from before records named their weights
+    assert training_figures(results, tag)["training_record"] == "unverified"
+    evaluated = hashlib.sha256(b"weights 0.001 42").hexdigest()
+    record.write_text(json.dumps({**meta, "adapter_sha256": evaluated}))
+    assert training_figures(results, tag) == {
+        "training_record": "of the evaluated adapter",
+        "train_steps": 7,
+        "train_epochs": 1.0,
+        "final_train_loss": 0.5,
+    }
+    record.write_text(json.dumps({**meta, "adapter_sha256": "0" * 64}))  # a retrained adapter's
+    assert training_figures(results, tag) == {"training_record": "of another adapter"}
 
 
 def test_a_training_over_two_gpus_is_launched_with_two_processes_on_both(tmp_path, monkeypatch):

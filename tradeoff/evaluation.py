@@ -74,7 +74,7 @@ def eval_dir(study: Study, tag: str, suite: str) -> Path:
     return layout.eval_dir(study.results, tag, suite)
 
 
-def _evaluated_model(study: Study, tag: str) -> str | None:
+def evaluated_model(study: Study, tag: str) -> str | None:
     """What an evaluation of `tag` runs on: "base", or the sha256 of the adapter's weights (a retrained adapter
     is another model at the same path); None while the adapter has not been trained."""
     if tag == layout.BASE:
@@ -109,7 +109,7 @@ def evaluation_done(study: Study, tag: str, suite: str) -> bool:
     as made with the current ones)."""
     folder = eval_dir(study, tag, suite)
     stamp = folder / layout.EVALUATED_MODEL_FILE
-    current = _evaluated_model(study, tag)
+    current = evaluated_model(study, tag)
     if current is None or not stamp.is_file() or stamp.read_text().strip() != current:
         return False
     recorded = layout.recorded_settings(folder)
@@ -209,7 +209,7 @@ def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str
         final = eval_dir(study, tag, suite)
         partials[suite] = final.with_name(final.name + ".partial")
         shutil.rmtree(partials[suite], ignore_errors=True)
-    evaluated = _evaluated_model(study, tag)
+    evaluated = evaluated_model(study, tag)
     settings = {suite: suite_settings(study, suite) for suite in suites}
     outputs = {suite: partial / "raw" for suite, partial in partials.items()}
     try:

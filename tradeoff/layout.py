@@ -2,7 +2,7 @@
 
     results/<study>/
       study.yaml, training_config.yaml, environment.json, commands.jsonl, logs/   (written by the sweep)
-      training/<tag>.json                        each adapter's training_meta.json
+      training/<tag>.json                        each adapter's training_meta.json + its weights' sha256
       eval/<tag>/<suite>/results.json            lm-eval's results
       eval/<tag>/<suite>/evaluated_model.txt     "base" or the sha256 of the adapter weights evaluated
       eval/<tag>/<suite>/settings.json           the prompting and decoding settings it was evaluated with
@@ -56,6 +56,9 @@ def tag_lr(tag: str) -> float | None:
 
 def eval_dir(results: Path, tag: str, suite: str) -> Path:
     return Path(results) / "eval" / tag / suite
+
+
+ADAPTER_SHA256_KEY = "adapter_sha256"  # in a training record: the weights it produced (evaluated_model.txt's)
 
 
 def training_record(results: Path, tag: str) -> Path:

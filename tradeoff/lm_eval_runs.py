@@ -12,6 +12,7 @@ process stays for the runs after it (spider_exec switches transformers' sdpa att
 so put such a task last. `--grouped-decode` switches it on for every run from the start
 (tradeoff_tasks/grouped_decode.py: the same attention without copying the key/value cache at each decode step;
 it changes the order of bf16 roundings, not the arithmetic), so generation probes decode the way spider_exec does.
+Log-likelihood passes tokenize their requests in batches (tradeoff/batched_tokenize.py: the same token ids).
 
 After each run has written its results, `COMPLETE` is written into its --output_path (required), so a caller keeps
 the runs that finished when a later one fails or is stopped. Exit status: 0 when every run completed, else 1 after
@@ -26,6 +27,8 @@ import shlex
 import sys
 import traceback
 from pathlib import Path
+
+from tradeoff import batched_tokenize
 
 COMPLETE = "COMPLETE"
 
@@ -123,6 +126,9 @@ def run(command_lines: list[str], grouped_decode: bool = False) -> int:
 
         use_grouped_decode(True)
         print("lm_eval_runs: grouped decode on for every run", flush=True)
+    from lm_eval.models.huggingface import HFLM
+
+    batched_tokenize.enable(HFLM)  # the same token ids, a minute less per MMLU pass (tradeoff/batched_tokenize.py)
     before = vars(lm_eval).get("simple_evaluate")  # usually absent: the module looks it up lazily
     shared = SharedModels(lm_eval.simple_evaluate)
     lm_eval.simple_evaluate = shared  # the harness's `run` command looks it up at call time

@@ -46,6 +46,15 @@ def _headline_table(rows: list[dict], probes: list[Probe]) -> list[str]:
     return out + [_headline_row(r, probes) for r in rows]
 
 
+def _training_record_notes(rows: list[dict]) -> list[str]:
+    """Adapters whose steps and loss cannot be shown: no training record of the weights that were evaluated."""
+    lacking = {r["model"]: r["training_record"] for r in rows[1:] if "train_steps" not in r}
+    if not lacking:
+        return []
+    named = "; ".join(f"{tag} ({status})" for tag, status in lacking.items())
+    return ["", f"Steps and loss not shown, the training record is not of the evaluated adapter: {named}."]
+
+
 def _steps_table(results_dir: Path) -> list[str]:
     """Which GPU ran each step, and for how long (the last run of each step in commands.jsonl)."""
     log = results_dir / "commands.jsonl"
@@ -173,6 +182,7 @@ def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_d
         "## Spider EX and the generality probes",
         "",
         *_headline_table(rows, probes),
+        *_training_record_notes(rows),
     ]
     out += _seed_table(by_lr, probes)
     out += [

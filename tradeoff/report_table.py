@@ -91,6 +91,31 @@ def _one_model_everywhere(results_dir: Path, tag: str, suites: list[str], base_s
     return all(None in (settings[s], base_settings[s]) or settings[s] == base_settings[s] for s in suites)
 
 
+def training_figures(results_dir: Path, tag: str) -> dict:
+    """Steps and final loss from the adapter's training record, and whether that record is of the weights that
+    were evaluated: a record written since for a retrained adapter, or lost with a machine, gives no figures.
+    Records from before they named their weights are read as they are ("unverified")."""
+    path = layout.training_record(results_dir, tag)
+    if not path.is_file():
+        return {"training_record": "missing"}
+    meta = json.loads(path.read_text())
+    stamp = layout.eval_dir(results_dir, tag, layout.SPIDER) / layout.EVALUATED_MODEL_FILE
+    recorded = meta.get(layout.ADAPTER_SHA256_KEY)
+    if recorded is None or not stamp.is_file():
+        status = "unverified"
+    elif recorded == stamp.read_text().strip():
+        status = "of the evaluated adapter"
+    else:
+        return {"training_record": "of another adapter"}
+    losses = [e["loss"] for e in meta.get("loss_history", []) if "loss" in e]
+    return {
+        "training_record": status,
+        "train_steps": meta.get("steps"),
+        "train_epochs": meta.get("epochs"),
+        "final_train_loss": losses[-1] if losses else None,
+    }
+
+
 def _as_read(probe: Probe, scored: Scores, questions: list[dict]) -> Scores:
     """The scores the report reads: the harness's, or position-debiased ones when the study asks for them."""
     if not probe.debiased:
@@ -166,15 +191,8 @@ def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict],
             row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1])
             if tag != layout.BASE:
                 subject_rows += _subject_rows(tag, lr, probe, scored, scored_base)
-        meta_path = layout.training_record(results_dir, tag)
-        if meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
-            losses = [e["loss"] for e in meta.get("loss_history", []) if "loss" in e]
-            row |= {
-                "train_steps": meta.get("steps"),
-                "train_epochs": meta.get("epochs"),
-                "final_train_loss": losses[-1] if losses else None,
-            }
+        if tag != layout.BASE:
+            row |= training_figures(results_dir, tag)
         rows.append(row)
     for probe in probes:  # the base's CI is the one its row already has (_metric's bootstrap)
         rows[0] |= _can_show(rows[0], probe)

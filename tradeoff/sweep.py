@@ -10,6 +10,7 @@ results/<study>/commands.jsonl (tradeoff/step_commands.py); evaluations are trad
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import sys
@@ -21,7 +22,7 @@ import yaml
 from tqdm import tqdm
 
 from tradeoff import layout
-from tradeoff.evaluation import convert_base, converted_base, evaluate_model, evaluation_done
+from tradeoff.evaluation import convert_base, converted_base, evaluate_model, evaluated_model, evaluation_done
 from tradeoff.layout import model_tag
 from tradeoff.probe_data import prepare_probes, prepared
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
@@ -63,20 +64,24 @@ def _train(study: Study, lr: float, seed: int, env: dict[str, str]) -> None:
     for key, value in study.training_args.items():
         command += [f"--{key}", str(value).lower() if isinstance(value, bool) else str(value)]
     run_logged(study, f"train-{model_tag(lr, seed)}", command, env)
+    _record_training(study, lr, seed)  # now: a run cut short (machine lost) keeps the records of what finished
 
 
 def _record_training(study: Study, lr: float, seed: int) -> None:
-    """Copy the adapter's training_meta.json into the results (the report reads its steps and loss there); done
-    at the end of every sweep, so trainings from an earlier run reach a results folder that was since replaced."""
+    """The adapter's training_meta.json in the results, with the sha256 of its weights: the report reads steps and
+    loss there, and only from the record of the adapter that was evaluated (each evaluation names its weights'
+    sha256). Also done at the end of every sweep, for trainings of an earlier run whose results were replaced."""
+    tag = model_tag(lr, seed)
     meta = adapter_dir(study, lr, seed) / META_FILE
     if meta.is_file():
-        record = layout.training_record(study.results, model_tag(lr, seed))
+        record = layout.training_record(study.results, tag)
         record.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(meta, record)
+        content = {**json.loads(meta.read_text()), layout.ADAPTER_SHA256_KEY: evaluated_model(study, tag)}
+        write_json_atomically(record, content)
 
 
 def plan(study: Study) -> list[Step]:
-    """The study's steps in order: preparations, trainings, then evaluations (each after its training)."""
+    """The study's steps in order: preparations, the base's evaluation, then each training and its evaluation."""
     prepare = []
     if study.gguf_file:
         prepare.append(
@@ -96,11 +101,14 @@ def plan(study: Study) -> list[Step]:
             )
         )
     first = tuple(step.name for step in prepare)  # everything reads the converted base / the probes' data
-    steps = list(prepare)
+    steps = [*prepare, _eval_step(study, layout.BASE, needs=first)]
+    # each adapter's evaluation right after its training: a run stopped early (time limit, machine lost) leaves
+    # finished models, not adapters that were never evaluated
     for lr, seed in study.trainings():
+        tag = model_tag(lr, seed)
         steps.append(
             Step(
-                f"train-{model_tag(lr, seed)}",
+                f"train-{tag}",
                 lambda lr=lr, seed=seed: (adapter_dir(study, lr, seed) / META_FILE).is_file(),
                 lambda env, lr=lr, seed=seed: _train(study, lr, seed, env),
                 needs=first,
@@ -108,16 +116,17 @@ def plan(study: Study) -> list[Step]:
                 gpus=study.training_gpus,
             )
         )
-    for tag in study.model_tags():
-        steps.append(
-            Step(
-                f"eval-{tag}",
-                lambda t=tag: not _unevaluated(study, t),
-                lambda env, t=tag: evaluate_model(study, t, _unevaluated(study, t), env),
-                needs=first if tag == layout.BASE else (*first, f"train-{tag}"),
-            )
-        )
+        steps.append(_eval_step(study, tag, needs=(*first, f"train-{tag}")))
     return steps
+
+
+def _eval_step(study: Study, tag: str, needs: tuple[str, ...]) -> Step:
+    return Step(
+        f"eval-{tag}",
+        lambda: not _unevaluated(study, tag),
+        lambda env: evaluate_model(study, tag, _unevaluated(study, tag), env),
+        needs=needs,
+    )
 
 
 def _unevaluated(study: Study, tag: str) -> list[str]:
