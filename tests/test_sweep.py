@@ -374,6 +374,35 @@ def test_a_time_limit_stops_the_running_step_and_exits_3_with_an_archive(study_f
     assert yaml.safe_load((results / "study.yaml").read_text())["training_args"]["max_steps"] == 100000  # as run
 
 
+def test_a_model_evaluated_elsewhere_is_not_trained_again_when_its_record_names_the_weights(tmp_path):
+    from tradeoff.evaluation import eval_dir, suite_settings
+    from tradeoff.sweep import _record_training, adapter_dir, plan
+
+    study = _small_study(tmp_path)
+    adapter, tag = adapter_dir(study, 1e-3, 42), "lr-0.001-seed-42"
+    adapter.mkdir(parents=True)
+    (adapter / "training_meta.json").write_text('{"steps": 3}')
+    (adapter / "adapter_model.safetensors").write_bytes(b"weights")
+    _record_training(study, 1e-3, 42)  # as the sweep does when the training ends
+    for suite in study.suites():  # every suite evaluated on those weights, with the study's settings
+        eval_dir(study, tag, suite).mkdir(parents=True)
+        (eval_dir(study, tag, suite) / "evaluated_model.txt").write_text(hashlib.sha256(b"weights").hexdigest())
+        (eval_dir(study, tag, suite) / "settings.json").write_text(json.dumps(suite_settings(study, suite)))
+
+    def done():
+        return {step.name for step in plan(study) if step.done()}
+
+    shutil.rmtree(adapter)  # the machine that trained it is gone; its results came back
+    assert {f"train-{tag}", f"eval-{tag}"} <= done()
+    record = study.results / "training" / f"{tag}.json"
+    assert json.loads(record.read_text()) == {"steps": 3, "adapter_sha256": hashlib.sha256(b"weights").hexdigest()}
+    record.write_text('{"steps": 3}')  # a record from before records named their weights: nothing ties them
+    assert not {f"train-{tag}", f"eval-{tag}"} & done()
+    record.write_text(json.dumps({"adapter_sha256": hashlib.sha256(b"weights").hexdigest()}))
+    study.eval.max_gen_toks += 1  # a changed setting: Spider must be evaluated again, which needs the adapter
+    assert not {f"train-{tag}", f"eval-{tag}"} & done()
+
+
 def test_each_adapter_is_evaluated_right_after_its_training(tmp_path):
     from tradeoff.sweep import plan
 

@@ -1,11 +1,12 @@
 """`tradeoff sweep STUDY.yaml`: train one adapter per learning rate (and seed), evaluate the base and every
 adapter on spider_exec and the study's probes with per-sample logs, then write the report.
 
-Idempotent: a finished training (its training_meta.json exists) or evaluation (its folder exists and names
-the adapter weights now on disk) is skipped, so a re-run after a crash redoes only unfinished work, and a
-retrained adapter is evaluated again. With `jobs: N` in the study, up to N steps run at once (evaluations
-beside the next training; see tradeoff/scheduler.py). Each step's command, exit status and wall time go to
-results/<study>/commands.jsonl (tradeoff/step_commands.py); evaluations are tradeoff/evaluation.py's.
+Idempotent: a finished training (its training_meta.json exists, or its record in the results names the weights
+every suite was evaluated on) or evaluation (its folder exists and names the adapter weights) is skipped, so a
+re-run after a crash redoes only unfinished work, and a retrained adapter is evaluated again. With `jobs: N` in
+the study, up to N steps run at once (evaluations beside the next training; see tradeoff/scheduler.py). Each
+step's command, exit status and wall time go to results/<study>/commands.jsonl (tradeoff/step_commands.py);
+evaluations are tradeoff/evaluation.py's.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def plan(study: Study) -> list[Step]:
         steps.append(
             Step(
                 f"train-{tag}",
-                lambda lr=lr, seed=seed: (adapter_dir(study, lr, seed) / META_FILE).is_file(),
+                lambda lr=lr, seed=seed: _trained(study, lr, seed),
                 lambda env, lr=lr, seed=seed: _train(study, lr, seed, env),
                 needs=first,
                 training=True,
@@ -118,6 +119,13 @@ def plan(study: Study) -> list[Step]:
         )
         steps.append(_eval_step(study, tag, needs=(*first, f"train-{tag}")))
     return steps
+
+
+def _trained(study: Study, lr: float, seed: int) -> bool:
+    """Its adapter is on disk; or it is gone (trained on another machine) but its training record names the
+    weights every suite was evaluated on, with the current settings: nothing is left to do with it, so it is
+    not trained again (a retraining would be other weights, and every suite would be evaluated again)."""
+    return (adapter_dir(study, lr, seed) / META_FILE).is_file() or not _unevaluated(study, model_tag(lr, seed))
 
 
 def _eval_step(study: Study, tag: str, needs: tuple[str, ...]) -> Step:
