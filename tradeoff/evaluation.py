@@ -103,13 +103,6 @@ def suite_settings(study: Study, suite: str) -> dict:
     return settings
 
 
-def recorded_weights(study: Study, tag: str) -> str | None:
-    """The sha256 of the weights the adapter's training record in the results names (None for records from
-    before they named them)."""
-    record = layout.training_record(study.results, tag)
-    return json.loads(record.read_text()).get(layout.ADAPTER_SHA256_KEY) if record.is_file() else None
-
-
 def evaluation_done(study: Study, tag: str, suite: str) -> bool:
     """Its folder exists, was made from the adapter now on disk and with the study's settings for the suite, so a
     retrained adapter or a changed setting is evaluated anew (a folder from before settings were recorded counts
@@ -117,7 +110,7 @@ def evaluation_done(study: Study, tag: str, suite: str) -> bool:
     training record names stand in for it."""
     folder = eval_dir(study, tag, suite)
     stamp = folder / layout.EVALUATED_MODEL_FILE
-    current = evaluated_model(study, tag) or recorded_weights(study, tag)
+    current = evaluated_model(study, tag) or layout.recorded_weights(study.results, tag)
     if current is None or not stamp.is_file() or stamp.read_text().strip() != current:
         return False
     recorded = layout.recorded_settings(folder)

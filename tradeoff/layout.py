@@ -73,6 +73,13 @@ def probe_data_dir(runs: Path) -> Path:
     return Path(runs) / "probe-data"
 
 
+def recorded_weights(results: Path, tag: str) -> str | None:
+    """The sha256 of the weights an adapter's training record names; None without a record, or for records from
+    before they named them."""
+    path = training_record(results, tag)
+    return json.loads(path.read_text()).get(ADAPTER_SHA256_KEY) if path.is_file() else None
+
+
 def recorded_settings(folder: Path) -> dict | None:
     """The settings a suite's folder was evaluated with; None for results from before they were recorded."""
     path = Path(folder) / EVALUATED_SETTINGS_FILE
