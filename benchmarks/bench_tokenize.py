@@ -5,8 +5,9 @@ tradeoff/batched_tokenize.py (each distinct string once, in batches), in one run
         --include_path tradeoff_tasks [--gguf_file F] [--repeats 3]
 
 The requests are the probes' real ones, built by the harness from its task definitions (with `--include_path`,
-the local copies `tradeoff prepare-probes` wrote). The tokenizer runs on one thread, as under `lm_eval`. Prints each side's median wall time, their ratio, and fails
-(exit 1) unless every request's context and continuation ids are identical on both sides.
+the local copies `tradeoff prepare-probes` wrote). TOKENIZERS_PARALLELISM is false, as under `lm_eval` (the
+batched side allows all cores for its batches, as in the evaluation process). Prints each side's median wall
+time, their ratio, and fails (exit 1) unless every request's context and continuation ids are identical.
 """
 
 from __future__ import annotations
@@ -44,15 +45,10 @@ def stock(lm, requests) -> list:
 
 
 def batched(lm, requests) -> list:
-    from tradeoff.batched_tokenize import _encode_all, _encoded_strings
+    from tradeoff.batched_tokenize import pretokenized
 
-    table = _encode_all(lm, _encoded_strings(requests))
-    encode = lm.tok_encode
-    lm.tok_encode = lambda string, **kwargs: list(table[string]) if not kwargs else encode(string, **kwargs)
-    try:
-        return [lm._encode_pair(*request.args) for request in requests]
-    finally:
-        del lm.tok_encode
+    with pretokenized(lm, requests):
+        return stock(lm, requests)
 
 
 def timed(function, *args) -> tuple[float, list]:
@@ -70,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", help="also write the measurement here")
     args = parser.parse_args(argv)
-    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # as lm_eval's command sets it: one thread either way
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"  # as lm_eval's command sets it for the whole process
     from transformers import AutoTokenizer
 
     lm = stand_in_model(AutoTokenizer.from_pretrained(args.tokenizer, gguf_file=args.gguf_file))

@@ -2,9 +2,9 @@
 
 lm-eval's `loglikelihood` encodes every request's context and context + continuation with one tokenizer call
 each: MMLU's 14,042 questions are 56,168 requests, so 112,336 calls, and each question's context four times. In
-a study on an H200 machine that took about a minute per MMLU pass of a 0.5B model, more than the scoring. `enable(HFLM)` makes each
-pass first encode the distinct strings it will ask for in batches (one call per batch, each string once), then
-answer the harness's `tok_encode` calls for those strings from that table. The batches use every core, which
+a study on an H200 machine that took about a minute per MMLU pass of a 0.5B model, more than the scoring.
+`enable(HFLM)` makes each pass first encode the distinct strings it will ask for in batches (one call per batch,
+each string once), then answer the harness's `tok_encode` calls for those strings from that table. The batches use every core, which
 `lm_eval`'s process-wide TOKENIZERS_PARALLELISM=false otherwise forbids. Everything else is the harness's own
 code, so the requests, their order and the scores are unchanged; any other call, with other arguments or for
 another string, goes to the tokenizer as before. tests/test_batched_tokenize.py checks the ids are the same.
@@ -71,6 +71,25 @@ def _tokenizer_threads():
             os.environ[PARALLELISM] = before
 
 
+@contextmanager
+def pretokenized(lm, requests):
+    """While inside, `lm.tok_encode` answers from one batched encoding of these requests' strings (any other
+    call goes to the tokenizer as before); the instance attribute hides the class's method until the exit."""
+    table = _encode_all(lm, _encoded_strings(requests))
+    encode = lm.tok_encode
+
+    def tok_encode(string, add_special_tokens=None, left_truncate_len=None, **kwargs):
+        if add_special_tokens is None and left_truncate_len is None and not kwargs and string in table:
+            return list(table[string])
+        return encode(string, add_special_tokens=add_special_tokens, left_truncate_len=left_truncate_len, **kwargs)
+
+    lm.tok_encode = tok_encode
+    try:
+        yield
+    finally:
+        del lm.tok_encode
+
+
 def enable(hflm_class) -> None:
     """Make every `loglikelihood` pass of this lm-eval model class pre-tokenize its requests in batches."""
     if getattr(hflm_class, "_batched_tokenize", False):
@@ -78,19 +97,8 @@ def enable(hflm_class) -> None:
     original = hflm_class.loglikelihood
 
     def loglikelihood(self, requests, disable_tqdm: bool = False):
-        table = _encode_all(self, _encoded_strings(requests))
-        encode = self.tok_encode
-
-        def tok_encode(string, add_special_tokens=None, left_truncate_len=None, **kwargs):
-            if add_special_tokens is None and left_truncate_len is None and not kwargs and string in table:
-                return list(table[string])
-            return encode(string, add_special_tokens=add_special_tokens, left_truncate_len=left_truncate_len, **kwargs)
-
-        self.tok_encode = tok_encode  # this pass only: the instance attribute hides the class's method
-        try:
+        with pretokenized(self, requests):
             return original(self, requests, disable_tqdm=disable_tqdm)
-        finally:
-            del self.tok_encode
 
     hflm_class.loglikelihood = loglikelihood
     hflm_class._batched_tokenize = True

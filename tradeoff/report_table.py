@@ -100,7 +100,7 @@ def training_figures(results_dir: Path, tag: str) -> dict:
         return {"training_record": "missing"}
     meta = json.loads(path.read_text())
     stamp = layout.eval_dir(results_dir, tag, layout.SPIDER) / layout.EVALUATED_MODEL_FILE
-    recorded = layout.recorded_weights(results_dir, tag)
+    recorded = meta.get(layout.ADAPTER_SHA256_KEY)  # read once: the figures come from the same record
     if recorded is None or not stamp.is_file():
         status = "unverified"
     elif recorded == stamp.read_text().strip():
