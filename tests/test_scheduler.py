@@ -27,7 +27,7 @@ class Recorder:
             if name == self.fail:
                 raise RuntimeError(f"{name} broke")
 
-        return Step(name, lambda: done, run, tuple(needs), training)
+        return Step(name, lambda: done, run, tuple(needs), training, evaluation=name.startswith("eval-"))
 
     def overlap(self, a, b):
         (a0, a1), (b0, b1) = self.intervals[a], self.intervals[b]
@@ -64,6 +64,26 @@ def test_two_jobs_evaluate_beside_training_but_never_train_twice_at_once():
     for step, needs in (("eval-a", "train-a"), ("eval-b", "train-b"), ("train-a", "prepare")):
         assert rec.intervals[needs][1] <= rec.intervals[step][0]
     assert all(env == {} for env in rec.envs.values())
+
+
+def test_one_gpu_trains_beside_an_evaluation_but_never_runs_two_evaluations_at_once():
+    evaluations = ["eval-base", "eval-a", "eval-b"]
+
+    def run(**limit):
+        rec = Recorder()
+        steps = [rec.step("prepare")]
+        for name in ("a", "b"):
+            steps.append(rec.step(f"train-{name}", ["prepare"], training=True, seconds=0.05))
+        steps.append(rec.step("eval-base", ["prepare"], seconds=0.3))
+        steps += [rec.step(f"eval-{name}", ["prepare", f"train-{name}"], seconds=0.3) for name in ("a", "b")]
+        assert len(run_steps(steps, jobs=3, training_jobs=1, gpus=[0], **limit)) == 6
+        return rec
+
+    rec = run(evaluation_jobs=1)
+    assert not any(rec.overlap(a, b) for a in evaluations for b in evaluations if a < b)
+    assert rec.overlap("train-a", "eval-base") and rec.overlap("train-b", "eval-base")  # trainings still beside
+    rec = run()  # without the limit the same plan runs evaluations together
+    assert any(rec.overlap(a, b) for a in evaluations for b in evaluations if a < b)
 
 
 def test_gpus_pin_each_running_step_to_its_slot():

@@ -27,6 +27,7 @@ def test_a_bad_study_config_is_one_line(tmp_path):
     [
         ("jobs: 0", "jobs must be a whole number >= 1"),
         ("training_jobs: two", "training_jobs must be a whole number >= 1"),
+        ("evaluation_jobs: 0", "evaluation_jobs must be a whole number >= 1"),
         ("gpus: [0, -1]", "gpus must be a list of GPU indices"),
         ("seeds: [1, 1]", "seeds must be a list of distinct whole numbers"),
         ("seeds: []", "seeds must be a list of distinct whole numbers"),

@@ -2,8 +2,8 @@
 
 A small model leaves a big GPU mostly idle, so evaluations can run beside the training of the next learning
 rate; on a machine with several GPUs each running step can be pinned to one. Steps start in plan order as soon
-as what they need has finished; trainings have their own limit because they need the most memory. With
-`jobs: 1` this is the plain sequential sweep.
+as what they need has finished; trainings, and optionally evaluations, have their own limits because two of them
+on one GPU may not fit in its memory. With `jobs: 1` this is the plain sequential sweep.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ class Step:
     run: Callable[[dict[str, str]], None]  # gets the environment overrides of its slot (GPU pinning)
     needs: tuple[str, ...] = ()
     training: bool = False
+    evaluation: bool = False
     gpus: int = 1  # GPUs it takes when steps are pinned (a training launched over several)
 
 
@@ -57,12 +58,14 @@ def run_steps(
     on_start: Callable[[Step, dict], None] = lambda step, env: None,
     on_finish: Callable[[Step], None] = lambda step: None,
     deadline: float | None = None,
+    evaluation_jobs: int | None = None,
 ) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran, in the order they finished.
 
     A failed step does not stop the others: the steps that need it are left out, the rest run (one evaluation
     that runs out of memory must not leave the other GPUs idle for the rest of a long sweep), and at the end the
-    first error is raised again, after naming every failed and left-out step. After the deadline (a time.time()
+    first error is raised again, after naming every failed and left-out step. At most `evaluation_jobs`
+    evaluation steps run at once (None: as many as `jobs`). After the deadline (a time.time()
     value) no new step starts (stopping the running ones is theirs to do).
     """
     finished = {step.name for step in steps if step.done()}
@@ -75,7 +78,12 @@ def run_steps(
 
     def startable(step: Step) -> bool:
         trainings = sum(s.training for s, _, _ in running.values())
-        return all(n in finished for n in step.needs) and not (step.training and trainings >= training_jobs)
+        evaluations = sum(s.evaluation for s, _, _ in running.values())
+        return (
+            all(n in finished for n in step.needs)
+            and not (step.training and trainings >= training_jobs)
+            and not (step.evaluation and evaluation_jobs is not None and evaluations >= evaluation_jobs)
+        )
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while running or pending:

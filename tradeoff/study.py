@@ -82,6 +82,9 @@ class Study:
     # Steps at once. A small model leaves a big GPU idle: `jobs: 2` evaluates beside the next training.
     jobs: int = 1
     training_jobs: int = 1  # trainings at once (they need the most memory); raise it with one GPU per job
+    # evaluations at once; null = up to `jobs`. 1 lets one GPU train beside an evaluation when two evaluations
+    # of a large-vocabulary model would not fit in its memory together
+    evaluation_jobs: int | None = None
     gpus: list[int] | None = None  # pin running steps to these GPUs in turn (CUDA_VISIBLE_DEVICES); null = share
     training_gpus: int = 1  # GPUs of `gpus` each training takes (DDP through an accelerate launcher)
     source: str = ""  # the config file, filled in by load_study
@@ -197,8 +200,9 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     except ValueError as e:
         raise StudyConfigError(str(e)) from None
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
-    for key in ("jobs", "training_jobs", "training_gpus"):
-        if not isinstance(getattr(study, key), int) or getattr(study, key) < 1:
+    for key in ("jobs", "training_jobs", "training_gpus", "evaluation_jobs"):
+        value = getattr(study, key)
+        if (value is not None or key != "evaluation_jobs") and (not isinstance(value, int) or value < 1):
             raise StudyConfigError(f"{path}: {key} must be a whole number >= 1")
     if study.gpus is not None and (
         not isinstance(study.gpus, list)

@@ -134,6 +134,7 @@ def _eval_step(study: Study, tag: str, needs: tuple[str, ...]) -> Step:
         lambda: not _unevaluated(study, tag),
         lambda env: evaluate_model(study, tag, _unevaluated(study, tag), env),
         needs=needs,
+        evaluation=True,
     )
 
 
@@ -199,7 +200,16 @@ def _run_plan(study: Study) -> list[str]:
             bar.update(1)
 
         try:
-            return run_steps(steps, study.jobs, study.training_jobs, study.gpus, on_start, on_finish, study.deadline)
+            return run_steps(
+                steps,
+                jobs=study.jobs,
+                training_jobs=study.training_jobs,
+                gpus=study.gpus,
+                on_start=on_start,
+                on_finish=on_finish,
+                deadline=study.deadline,
+                evaluation_jobs=study.evaluation_jobs,
+            )
         except TimeLimitReached:
             raise
         except DeadlinePassed as e:
