@@ -1,7 +1,8 @@
 """A sweep's evaluations: the lm_eval command of each (model, suite), what it evaluates (the base, or an adapter
 on the base it was trained on), whether it is done, and how its output becomes the results layout
-(tradeoff/layout.py). A model's suites run in one process that loads the model once; each suite is written to
-a `.partial` folder and renamed when complete, so a half-written result never passes for one.
+(tradeoff/layout.py). A model's suites run in one process that loads the model once (or, with eval.processes: 2,
+in two at once: multiple-choice probes and generation suites); each suite is written to a `.partial` folder and
+renamed when complete, so a half-written result never passes for one.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import shlex
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
@@ -188,6 +190,17 @@ def process_order(suites: list[str]) -> list[str]:
     return sorted(suites, key=lambda suite: suite == layout.SPIDER)
 
 
+def process_groups(study: Study, suites: list[str]) -> dict[str, list[str]]:
+    """The suites of each evaluation process of a model, by the name of its log: all in one, or with
+    eval.processes: 2 the multiple-choice probes (log-likelihood passes, much per-request work on the CPU) in
+    one and the generation suites (decoding) in the other."""
+    if study.eval.processes == 1:
+        return {"": suites}
+    scored = [suite for suite in suites if suite != layout.SPIDER and PROBES[suite].multiple_choice]
+    groups = {"-multiple-choice": scored, "-generation": [suite for suite in suites if suite not in scored]}
+    return {name: group for name, group in groups.items() if group}
+
+
 def process_command(study: Study, tag: str, outputs: dict[str, Path]) -> list[str]:
     """The one process that evaluates `tag` on each suite of `outputs` (suite -> its --output_path), in
     process_order: tradeoff/lm_eval_runs.py with each suite's lm_eval arguments."""
@@ -202,9 +215,9 @@ def process_environment(study: Study) -> dict[str, str]:
 
 
 def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
-    """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py); each
-    run is the suite's lm_eval command (eval_command). Every suite that completed is kept, even when a later one
-    fails or the time limit stops the step."""
+    """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py), or in
+    the processes of process_groups at once; each run is the suite's lm_eval command (eval_command). Every suite
+    that completed is kept, even when a later one or the other process fails or the time limit stops the step."""
     partials = {}
     for suite in suites:
         final = eval_dir(study, tag, suite)
@@ -213,8 +226,22 @@ def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str
     evaluated = evaluated_model(study, tag)
     settings = {suite: suite_settings(study, suite) for suite in suites}
     outputs = {suite: partial / "raw" for suite, partial in partials.items()}
+    environment = {**env, **process_environment(study)}
+    groups = process_groups(study, suites)
     try:
-        run_logged(study, f"eval-{tag}", process_command(study, tag, outputs), {**env, **process_environment(study)})
+        with ThreadPoolExecutor(len(groups)) as pool:
+            running = [
+                pool.submit(
+                    run_logged,
+                    study,
+                    f"eval-{tag}{name}",
+                    process_command(study, tag, {suite: outputs[suite] for suite in group}),
+                    environment,
+                )
+                for name, group in groups.items()
+            ]
+        for process in running:  # after all have ended; the first failure is the step's
+            process.result()
     finally:
         for suite, partial in partials.items():
             if (partial / "raw" / COMPLETE).is_file():

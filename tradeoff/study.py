@@ -50,6 +50,10 @@ class EvalSettings:
     # build the probes' requests once for all the study's models (lm-eval's --cache_requests, in a cache of the
     # study's own: tradeoff/request_cache.py); for the probes read from local copies (probe_sources)
     cache_requests: bool = False
+    # evaluation processes per model, at once on the same GPU(s): 1 runs every suite in one process; 2 runs the
+    # multiple-choice probes (log-likelihood passes) in one and the generation suites in the other, each loading
+    # the model, so that two passes of different kinds share the GPU (it needs the memory of both at once)
+    processes: int = 1
 
 
 @dataclass
@@ -200,6 +204,8 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     except ValueError as e:
         raise StudyConfigError(str(e)) from None
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
+    if study.eval.processes not in (1, 2):
+        raise StudyConfigError(f"{path}: eval.processes must be 1 (every suite in one process) or 2")
     for key in ("jobs", "training_jobs", "training_gpus", "evaluation_jobs"):
         value = getattr(study, key)
         if (value is not None or key != "evaluation_jobs") and (not isinstance(value, int) or value < 1):

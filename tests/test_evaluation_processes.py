@@ -1,0 +1,81 @@
+"""A model's evaluation in one process or in two at once (eval.processes): which suites go where, that both
+processes run together, and that each completed suite is kept when the other process fails (no models)."""
+
+import threading
+import time
+
+import pytest
+
+from tradeoff import evaluation
+from tradeoff.lm_eval_runs import COMPLETE
+from tradeoff.step_commands import SweepError
+
+SUITES = ["spider_exec", "mmlu", "mmlu_continuation", "gsm8k", "humaneval"]
+
+
+def study(tmp_path, *overrides):
+    from tradeoff.study import load_study
+
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n"
+        "probes: {mmlu: {}, mmlu_continuation: {}, gsm8k: {}, humaneval: {}}\n"
+        f"results_dir: {tmp_path / 'results'}\nruns_dir: {tmp_path / 'runs'}\n"
+    )
+    return load_study(path, list(overrides))
+
+
+def test_two_processes_split_multiple_choice_from_generation(tmp_path):
+    assert evaluation.process_groups(study(tmp_path), SUITES) == {"": SUITES}
+    two = study(tmp_path, "eval.processes=2")
+    assert evaluation.process_groups(two, SUITES) == {
+        "-multiple-choice": ["mmlu", "mmlu_continuation"],
+        "-generation": ["spider_exec", "gsm8k", "humaneval"],
+    }
+    assert evaluation.process_groups(two, ["spider_exec"]) == {"-generation": ["spider_exec"]}  # no empty process
+
+
+def test_processes_must_be_one_or_two(tmp_path):
+    from tradeoff.study import StudyConfigError
+
+    with pytest.raises(StudyConfigError, match="eval.processes must be 1"):
+        study(tmp_path, "eval.processes=3")
+
+
+class FakeProcesses:
+    """Stands in for run_logged: records each process's suites and interval, completes its suites' output
+    (lm_eval_runs' COMPLETE marker), and fails the process that runs `fail`."""
+
+    def __init__(self, fail=None):
+        self.runs, self.fail, self.lock = {}, fail, threading.Lock()
+
+    def __call__(self, study, step, command, env):
+        start = time.monotonic()
+        time.sleep(0.3)
+        outputs = [arg.split("--output_path ")[1].split()[0] for arg in command if "--output_path" in arg]
+        with self.lock:
+            self.runs[step] = (start, time.monotonic())
+        if self.fail and any(f"/{self.fail}.partial/" in path for path in outputs):
+            raise SweepError(f"step {step} failed")
+        for path in outputs:
+            (evaluation.Path(path)).mkdir(parents=True, exist_ok=True)
+            (evaluation.Path(path) / COMPLETE).write_text("")
+
+
+def test_both_processes_run_at_once_and_a_failure_keeps_the_other_ones_suites(tmp_path, monkeypatch):
+    two = study(tmp_path, "eval.processes=2")
+    kept = []
+    monkeypatch.setattr(evaluation, "_keep", lambda study, tag, suite, *rest: kept.append(suite))
+    fake = FakeProcesses(fail="gsm8k")
+    monkeypatch.setattr(evaluation, "run_logged", fake)
+    with pytest.raises(SweepError, match="eval-base-generation failed"):
+        evaluation.evaluate_model(two, "base", SUITES, {})
+    (a0, a1), (b0, b1) = fake.runs["eval-base-multiple-choice"], fake.runs["eval-base-generation"]
+    assert a0 < b1 and b0 < a1  # together, not one after the other
+    assert sorted(kept) == ["mmlu", "mmlu_continuation"]
+
+    fake = FakeProcesses()
+    monkeypatch.setattr(evaluation, "run_logged", fake)
+    kept.clear()
+    evaluation.evaluate_model(study(tmp_path), "base", SUITES, {})
+    assert list(fake.runs) == ["eval-base"] and sorted(kept) == sorted(SUITES)
