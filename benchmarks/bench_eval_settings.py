@@ -1,5 +1,5 @@
 """One model on some of a study's suites with the study's settings (the baseline) against changed settings, each
-in the sweep's one evaluation process, measured in the same run.
+in the sweep's evaluation process (or processes, with eval.processes: 2), measured in the same run.
 
     python -m benchmarks.bench_eval_settings STUDY.yaml --suites gsm8k humaneval \
         --variant eval.grouped_decode=true \
@@ -20,8 +20,8 @@ import json
 import tempfile
 from pathlib import Path
 
-from benchmarks.launchers import timed_run
-from tradeoff.evaluation import process_command, process_environment, process_order
+from benchmarks.launchers import timed_runs
+from tradeoff.evaluation import process_command, process_environment, process_groups, process_order
 from tradeoff.probes import PROBES
 from tradeoff.study import load_study
 from tradeoff_tasks.records import read_records
@@ -57,6 +57,15 @@ def compare(baseline: Path, variant: Path, suite: str) -> dict:
     }
 
 
+def evaluation_commands(study, tag: str, suites: list[str], out: Path, log: str) -> dict[Path, list[str]]:
+    """The evaluation processes the sweep starts for these suites (process_groups: one, or two at once), each
+    keyed by its log, `log` + the process's name + ".log"; each suite's output under out/<suite>."""
+    return {
+        Path(f"{log}{name}.log"): process_command(study, tag, {suite: out / suite for suite in group})
+        for name, group in process_groups(study, suites).items()
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("study")
@@ -80,13 +89,13 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-eval-settings-"))
 
     if args.warm:
-        warm = process_command(sides["variant"], args.tag, {suite: work / "warm" / suite for suite in suites})
-        seconds = timed_run(warm, work / "warm.log", process_environment(sides["variant"]))
+        warm = evaluation_commands(sides["variant"], args.tag, suites, work / "warm", str(work / "warm"))
+        seconds = timed_runs(warm, process_environment(sides["variant"]))
         print(f"warm-up: {seconds:.1f} s (not counted)", flush=True)
     wall = {}
     for side, study in sides.items():
-        command = process_command(study, args.tag, {suite: work / side / suite for suite in suites})
-        wall[side] = timed_run(command, work / f"{side}.log", process_environment(study))
+        commands = evaluation_commands(study, args.tag, suites, work / side, str(work / side))
+        wall[side] = timed_runs(commands, process_environment(study))
         print(f"{side}: {wall[side]:.1f} s", flush=True)
     result = {
         "study": args.study,

@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 
@@ -38,4 +39,15 @@ def timed_run(command: list[str], log: Path, env: dict[str, str] | None = None) 
         rc = subprocess.run(command, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}).returncode
     if rc != 0:
         raise SystemExit(f"`{shlex.join(command[:6])} ...` failed (exit {rc}); log: {log}")
+    return time.perf_counter() - started
+
+
+def timed_runs(commands: dict[Path, list[str]], env: dict[str, str] | None = None) -> float:
+    """Wall seconds of several commands started at once (each with its output in the log it is keyed by), until
+    the last has ended; a failure ends the benchmark as in timed_run."""
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(commands)) as pool:
+        running = [pool.submit(timed_run, command, log, env) for log, command in commands.items()]
+    for run in running:
+        run.result()
     return time.perf_counter() - started

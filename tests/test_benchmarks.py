@@ -271,3 +271,20 @@ def test_bench_eval_settings_compares_the_study_with_a_changed_setting(
     assert "grouped decode on" not in (work / "baseline.log").read_text()
     assert "cache_implementation=static" in (work / "variant.log").read_text()
     assert "gsm8k: " in proc.stdout and "answers differ" in proc.stdout
+
+
+def test_profile_loglikelihood_samples_whole_questions_and_profiles_the_harness_pass(
+    tmp_path, tiny_model, synthetic_mmlu, capsys
+):
+    from benchmarks.profile_loglikelihood import main
+    from tradeoff.probe_data import prepare_probes
+
+    prepare_probes({"mmlu": str(synthetic_mmlu)}, tmp_path / "data", tmp_path / "tasks" / "_local")
+    out = tmp_path / "profile.json"
+    argv = ["--model", str(tiny_model), "--include_path", str(tmp_path / "tasks"), "--tasks", "mmlu"]
+    argv += ["--every", "2", "--batch_size", "4", "--dtype", "float32", "--device", "cpu", "--profile"]
+    assert main([*argv, "--json", str(out)]) == 0
+    measured = json.loads(out.read_text())
+    assert measured["requests"] == 4 * 57 * 2  # doc_id 0 and 2 of the 3 questions per subject, four options each
+    assert measured["wall_s"] > 0 and measured["device_busy_share"] is None  # no device on a CPU run
+    assert "Self CPU" in capsys.readouterr().out

@@ -79,3 +79,29 @@ def test_both_processes_run_at_once_and_a_failure_keeps_the_other_ones_suites(tm
     kept.clear()
     evaluation.evaluate_model(study(tmp_path), "base", SUITES, {})
     assert list(fake.runs) == ["eval-base"] and sorted(kept) == sorted(SUITES)
+
+
+def test_the_settings_benchmark_starts_the_processes_the_sweep_would(tmp_path):
+    from benchmarks.bench_eval_settings import evaluation_commands
+
+    one = evaluation_commands(study(tmp_path), "base", SUITES, tmp_path / "out", str(tmp_path / "baseline"))
+    assert list(one) == [tmp_path / "baseline.log"]
+    two = evaluation_commands(study(tmp_path, "eval.processes=2"), "base", SUITES, tmp_path / "out", "variant")
+    assert list(two) == [evaluation.Path("variant-multiple-choice.log"), evaluation.Path("variant-generation.log")]
+    assert "--tasks mmlu " in " ".join(two[evaluation.Path("variant-multiple-choice.log")])
+
+
+def test_timed_runs_starts_every_command_at_once(tmp_path):
+    import sys
+
+    from benchmarks.launchers import timed_runs
+
+    stamp = "import time; print(time.time()); time.sleep(0.5); print(time.time())"
+    logs = [tmp_path / "a.log", tmp_path / "b.log"]
+    timed_runs({log: [sys.executable, "-c", stamp] for log in logs})
+    (a0, a1), (b0, b1) = ([float(x) for x in log.read_text().split()] for log in logs)
+    assert a0 < b1 and b0 < a1
+    with pytest.raises(SystemExit, match="failed"):
+        timed_runs(
+            {tmp_path / "c.log": [sys.executable, "-c", "raise SystemExit(3)"], logs[0]: [sys.executable, "-V"]}
+        )
