@@ -1,15 +1,17 @@
 """Where a log-likelihood probe's time goes: the harness's own HF model on a sample of the probe's real requests.
 
     python -m benchmarks.profile_loglikelihood --model DIR [--peft ADAPTER] --tasks mmlu_continuation \
-        --include_path tradeoff_tasks --every 5 --batch_size 32 [--device cuda] [--profile] [--json OUT]
+        --include_path tradeoff_tasks --every 5 --batch_size 32 64 [--device cuda] [--profile] [--json OUT]
 
 Builds the probe's requests as the harness does and keeps every `--every`-th question with all of its answer
 options (the harness groups a question's options, and sorts by length, so this keeps both the grouping and the
-length mix). Runs lm-eval's `loglikelihood` on them as the sweep's evaluation process does (requests tokenized
-in batches, tradeoff/batched_tokenize.py) twice, untimed then timed, and prints requests per second. With
-`--profile` a third run goes under torch.profiler: how much of its wall time the device was busy, and the
-ops with the most host and device time. A pass that keeps the device busy a small share of its wall time is
-bound by the host's work per request or per batch, not by the model's arithmetic.
+length mix). For each batch size, runs lm-eval's `loglikelihood` on them as the sweep's evaluation process does
+(requests tokenized in batches, tradeoff/batched_tokenize.py) twice, untimed then timed, and prints requests per
+second, the peak device memory, and against the first batch size the largest change of a log-likelihood and how
+many questions' chosen answers change (batch sizes change the last bits of bf16 arithmetic at most). With
+`--profile` one more run at the first batch size goes under torch.profiler: how much of its wall time the device
+was busy, and the ops with the most host and device time. A pass that keeps the device busy a small share of
+its wall time is bound by the host's work per request or per batch, not by the model's arithmetic.
 """
 
 from __future__ import annotations
@@ -28,6 +30,14 @@ def sample_questions(requests: list, every: int) -> list:
     return [r for r in requests if r.doc_id % every == 0]
 
 
+def chosen_answers(requests: list, scores: list) -> dict[tuple, int]:
+    """Each question's highest-scoring option (the first among equals, as the harness's argmax)."""
+    options: dict[tuple, list] = {}
+    for request, (loglikelihood, _) in zip(requests, scores, strict=True):
+        options.setdefault((request.task_name, request.doc_id), []).append((request.idx, loglikelihood))
+    return {key: max(sorted(found), key=lambda option: option[1])[0] for key, found in options.items()}
+
+
 def build_model(args):
     from lm_eval.models.huggingface import HFLM
 
@@ -37,16 +47,33 @@ def build_model(args):
         pass
 
     batched_tokenize.enable(Evaluated)
-    kwargs = {"pretrained": args.model, "dtype": args.dtype, "device": args.device, "batch_size": args.batch_size}
+    kwargs = {"pretrained": args.model, "dtype": args.dtype, "device": args.device, "batch_size": args.batch_size[0]}
     return Evaluated(**kwargs, **({"peft": args.peft} if args.peft else {}))
 
 
-def timed_pass(lm, requests) -> float:
+def timed_pass(lm, requests) -> tuple[float, list]:
     start = time.perf_counter()
-    lm.loglikelihood(requests, disable_tqdm=True)
+    scores = lm.loglikelihood(requests, disable_tqdm=True)
     if torch.cuda.is_available():
         torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, scores
+
+
+def at_batch_size(lm, requests, batch_size: int) -> tuple[dict, list]:
+    """A warm-up pass and a timed pass at this batch size: the measurement, and the timed pass's scores."""
+    lm.batch_size_per_gpu = batch_size  # as the evaluation process sets each run's --batch_size
+    timed_pass(lm, requests)  # kernels chosen, allocator filled
+    if torch.cuda.is_available():
+        torch.cuda.reset_peak_memory_stats()
+    seconds, scores = timed_pass(lm, requests)
+    peak = torch.cuda.max_memory_allocated() / 2**30 if torch.cuda.is_available() else None
+    measured = {
+        "batch_size": batch_size,
+        "wall_s": round(seconds, 2),
+        "requests_per_s": round(len(requests) / seconds, 1),
+        "peak_memory_gib": round(peak, 2) if peak is not None else None,
+    }
+    return measured, scores
 
 
 def profiled_pass(lm, requests, rows: int) -> dict:
@@ -54,7 +81,7 @@ def profiled_pass(lm, requests, rows: int) -> dict:
     if torch.cuda.is_available():
         activities.append(torch.profiler.ProfilerActivity.CUDA)
     with torch.profiler.profile(activities=activities) as prof:
-        wall = timed_pass(lm, requests)
+        wall, _ = timed_pass(lm, requests)
     events = prof.key_averages()
     busy_us = sum(e.self_device_time_total for e in events if e.device_type != torch.autograd.DeviceType.CPU)
     print(events.table(sort_by="self_cpu_time_total", row_limit=rows, max_name_column_width=60))
@@ -75,28 +102,35 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", default=["mmlu_continuation"])
     parser.add_argument("--include_path", help="extra task definitions, as lm_eval's --include_path")
     parser.add_argument("--every", type=int, default=5, help="keep every N-th question (1: all)")
-    parser.add_argument("--batch_size", default="32")
+    parser.add_argument("--batch_size", type=int, nargs="+", default=[32], help="one or more, compared in order")
     parser.add_argument("--dtype", default="bfloat16")
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--profile", action="store_true", help="a third run under torch.profiler, with its tables")
+    parser.add_argument("--profile", action="store_true", help="one more run under torch.profiler, with its tables")
     parser.add_argument("--rows", type=int, default=15, help="rows of each profiler table")
     parser.add_argument("--json", help="also write the measurement here")
     args = parser.parse_args(argv)
     requests = sample_questions(probe_requests(args.tasks, args.include_path), args.every)
     lm = build_model(args)
-    timed_pass(lm, requests)  # warm-up: kernels chosen, allocator filled
-    seconds = timed_pass(lm, requests)
-    measured = {
-        "tasks": args.tasks,
-        "requests": len(requests),
-        "batch_size": args.batch_size,
-        "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device,
-        "wall_s": round(seconds, 2),
-        "requests_per_s": round(len(requests) / seconds, 1),
-    }
-    print(f"{len(requests)} requests ({' + '.join(args.tasks)}), batch {args.batch_size}: {seconds:.2f} s, "
-          f"{measured['requests_per_s']} requests/s")  # fmt: skip
+    runs, first = [], None
+    for batch_size in args.batch_size:
+        measured, scores = at_batch_size(lm, requests, batch_size)
+        first = first or scores
+        before, after = chosen_answers(requests, first), chosen_answers(requests, scores)
+        changed = sum(before[question] != after[question] for question in before)
+        measured |= {
+            "largest_loglikelihood_change": max(abs(a[0] - b[0]) for a, b in zip(first, scores, strict=True)),
+            "questions_answered_otherwise": changed,
+        }
+        runs.append(measured)
+        memory = f", peak {measured['peak_memory_gib']} GiB" if measured["peak_memory_gib"] is not None else ""
+        print(f"batch {batch_size}: {measured['wall_s']} s, {measured['requests_per_s']} requests/s{memory}; "
+              f"vs batch {args.batch_size[0]}: {changed} questions answered otherwise, "
+              f"log-likelihoods within {measured['largest_loglikelihood_change']:.3g}", flush=True)  # fmt: skip
+    device = torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device
+    measured = {"tasks": args.tasks, "requests": len(requests), "device": device, "runs": runs}
+    print(f"{len(requests)} requests ({' + '.join(args.tasks)}) on {device}")
     if args.profile:
+        lm.batch_size_per_gpu = args.batch_size[0]
         measured |= profiled_pass(lm, requests, args.rows)
         busy = measured["device_busy_share"]
         print(f"profiled: {measured['profiled_wall_s']} s" + (f", device busy {busy:.1%} of it" if busy else ""))

@@ -282,9 +282,27 @@ def test_profile_loglikelihood_samples_whole_questions_and_profiles_the_harness_
     prepare_probes({"mmlu": str(synthetic_mmlu)}, tmp_path / "data", tmp_path / "tasks" / "_local")
     out = tmp_path / "profile.json"
     argv = ["--model", str(tiny_model), "--include_path", str(tmp_path / "tasks"), "--tasks", "mmlu"]
-    argv += ["--every", "2", "--batch_size", "4", "--dtype", "float32", "--device", "cpu", "--profile"]
+    argv += ["--every", "2", "--batch_size", "4", "16", "--dtype", "float32", "--device", "cpu", "--profile"]
     assert main([*argv, "--json", str(out)]) == 0
     measured = json.loads(out.read_text())
     assert measured["requests"] == 4 * 57 * 2  # doc_id 0 and 2 of the 3 questions per subject, four options each
-    assert measured["wall_s"] > 0 and measured["device_busy_share"] is None  # no device on a CPU run
+    first, second = measured["runs"]
+    assert (first["batch_size"], second["batch_size"]) == (4, 16) and first["wall_s"] > 0
+    assert first["largest_loglikelihood_change"] == 0 and first["questions_answered_otherwise"] == 0
+    assert second["questions_answered_otherwise"] <= 2 * 57 and second["largest_loglikelihood_change"] < 1e-3
+    assert measured["device_busy_share"] is None  # no device on a CPU run
     assert "Self CPU" in capsys.readouterr().out
+
+
+def test_chosen_answers_are_each_questions_best_option_first_among_equals():
+    from lm_eval.api.instance import Instance
+
+    from benchmarks.profile_loglikelihood import chosen_answers
+
+    requests = [
+        Instance("loglikelihood", doc={}, arguments=("q", f" {o}"), idx=o, metadata=(t, d, 1))
+        for t, d in (("a", 0), ("b", 0))
+        for o in range(3)
+    ]
+    scores = [(-3.0, False), (-1.0, False), (-2.0, False), (-1.0, False), (-5.0, False), (-1.0, False)]
+    assert chosen_answers(requests, scores) == {("a", 0): 1, ("b", 0): 0}
