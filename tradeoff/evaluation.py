@@ -192,8 +192,8 @@ def process_order(suites: list[str]) -> list[str]:
 
 def process_groups(study: Study, suites: list[str]) -> dict[str, list[str]]:
     """The suites of each evaluation process of a model, by the name of its log: all in one, or with
-    eval.processes: 2 the multiple-choice probes (log-likelihood passes, much per-request work on the CPU) in
-    one and the generation suites (decoding) in the other."""
+    eval.processes: 2 the multiple-choice probes (log-likelihood passes) in one and the generation suites
+    (decoding) in the other."""
     if study.eval.processes == 1:
         return {"": suites}
     scored = [suite for suite in suites if suite != layout.SPIDER and PROBES[suite].multiple_choice]

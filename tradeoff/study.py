@@ -86,8 +86,8 @@ class Study:
     # Steps at once. A small model leaves a big GPU idle: `jobs: 2` evaluates beside the next training.
     jobs: int = 1
     training_jobs: int = 1  # trainings at once (they need the most memory); raise it with one GPU per job
-    # evaluations at once; null = up to `jobs`. 1 lets one GPU train beside an evaluation when two evaluations
-    # of a large-vocabulary model would not fit in its memory together
+    # evaluations at once, over all GPUs; null = up to `jobs`. 1 lets one GPU train beside an evaluation when two
+    # evaluations of a large-vocabulary model would not fit in its memory together
     evaluation_jobs: int | None = None
     gpus: list[int] | None = None  # pin running steps to these GPUs in turn (CUDA_VISIBLE_DEVICES); null = share
     training_gpus: int = 1  # GPUs of `gpus` each training takes (DDP through an accelerate launcher)
