@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.launchers import timed_runs
-from tradeoff.evaluation import process_command, process_environment, process_groups, process_order
+from tradeoff.evaluation import process_commands, process_environment, process_order
 from tradeoff.probes import PROBES
 from tradeoff.study import load_study
 from tradeoff_tasks.records import read_records
@@ -58,12 +58,10 @@ def compare(baseline: Path, variant: Path, suite: str) -> dict:
 
 
 def evaluation_commands(study, tag: str, suites: list[str], out: Path, log: str) -> dict[Path, list[str]]:
-    """The evaluation processes the sweep starts for these suites (process_groups: one, or two at once), each
+    """The evaluation processes the sweep starts for these suites (process_commands: one, or two at once), each
     keyed by its log, `log` + the process's name + ".log"; each suite's output under out/<suite>."""
-    return {
-        Path(f"{log}{name}.log"): process_command(study, tag, {suite: out / suite for suite in group})
-        for name, group in process_groups(study, suites).items()
-    }
+    commands = process_commands(study, tag, {suite: out / suite for suite in suites})
+    return {Path(f"{log}{name}.log"): command for name, command in commands.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -47,7 +47,7 @@ class FakeProcesses:
     (lm_eval_runs' COMPLETE marker), and fails the process that runs `fail`."""
 
     def __init__(self, fail=None):
-        self.runs, self.fail, self.lock = {}, fail, threading.Lock()
+        self.runs, self.commands, self.fail, self.lock = {}, {}, fail, threading.Lock()
 
     def __call__(self, study, step, command, env):
         start = time.monotonic()
@@ -55,6 +55,7 @@ class FakeProcesses:
         outputs = [arg.split("--output_path ")[1].split()[0] for arg in command if "--output_path" in arg]
         with self.lock:
             self.runs[step] = (start, time.monotonic())
+            self.commands[step] = command
         if self.fail and any(f"/{self.fail}.partial/" in path for path in outputs):
             raise SweepError(f"step {step} failed")
         for path in outputs:
@@ -81,8 +82,20 @@ def test_both_processes_run_at_once_and_a_failure_keeps_the_other_ones_suites(tm
     assert list(fake.runs) == ["eval-base"] and sorted(kept) == sorted(SUITES)
 
 
-def test_the_settings_benchmark_starts_the_processes_the_sweep_would(tmp_path):
+def tasks_of(command: list[str]) -> list[str]:
+    return [arg.split("--tasks ")[1].split()[0] for arg in command if "--tasks" in arg]
+
+
+def test_the_settings_benchmark_starts_the_processes_the_sweep_would(tmp_path, monkeypatch):
     from benchmarks.bench_eval_settings import evaluation_commands
+
+    two_study = study(tmp_path, "eval.processes=2")
+    monkeypatch.setattr(evaluation, "_keep", lambda *args: None)
+    sweep = FakeProcesses()
+    monkeypatch.setattr(evaluation, "run_logged", sweep)
+    evaluation.evaluate_model(two_study, "base", SUITES, {})
+    bench = evaluation_commands(two_study, "base", SUITES, tmp_path / "out", "variant")
+    assert [tasks_of(command) for command in bench.values()] == [tasks_of(c) for c in sweep.commands.values()]
 
     one = evaluation_commands(study(tmp_path), "base", SUITES, tmp_path / "out", str(tmp_path / "baseline"))
     assert list(one) == [tmp_path / "baseline.log"]

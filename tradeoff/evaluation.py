@@ -209,6 +209,15 @@ def process_command(study: Study, tag: str, outputs: dict[str, Path]) -> list[st
     return [sys.executable, "-m", "tradeoff.lm_eval_runs", *grouped, *runs]
 
 
+def process_commands(study: Study, tag: str, outputs: dict[str, Path]) -> dict[str, list[str]]:
+    """Each evaluation process of `tag`, by the name of its log (process_groups), with its command over its
+    share of `outputs` (suite -> its --output_path): what the sweep starts, and the benchmarks measure."""
+    return {
+        name: process_command(study, tag, {suite: outputs[suite] for suite in group})
+        for name, group in process_groups(study, list(outputs)).items()
+    }
+
+
 def process_environment(study: Study) -> dict[str, str]:
     """What that process needs in its environment besides GPU pinning: the study's own request cache."""
     return {ENVIRONMENT_VARIABLE: str(request_cache_dir(study).resolve())} if study.eval.cache_requests else {}
@@ -216,7 +225,7 @@ def process_environment(study: Study) -> dict[str, str]:
 
 def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str]) -> None:
     """One model on the given suites, in one process that loads the model once (tradeoff/lm_eval_runs.py), or in
-    the processes of process_groups at once; each run is the suite's lm_eval command (eval_command). Every suite
+    the processes of process_commands at once; each run is the suite's lm_eval command (eval_command). Every suite
     that completed is kept, even when a later one or the other process fails or the time limit stops the step."""
     partials = {}
     for suite in suites:
@@ -227,18 +236,12 @@ def evaluate_model(study: Study, tag: str, suites: list[str], env: dict[str, str
     settings = {suite: suite_settings(study, suite) for suite in suites}
     outputs = {suite: partial / "raw" for suite, partial in partials.items()}
     environment = {**env, **process_environment(study)}
-    groups = process_groups(study, suites)
+    commands = process_commands(study, tag, outputs)
     try:
-        with ThreadPoolExecutor(len(groups)) as pool:
+        with ThreadPoolExecutor(len(commands)) as pool:
             running = [
-                pool.submit(
-                    run_logged,
-                    study,
-                    f"eval-{tag}{name}",
-                    process_command(study, tag, {suite: outputs[suite] for suite in group}),
-                    environment,
-                )
-                for name, group in groups.items()
+                pool.submit(run_logged, study, f"eval-{tag}{name}", command, environment)
+                for name, command in commands.items()
             ]
         for process in running:  # after all have ended; the first failure is the step's
             process.result()
