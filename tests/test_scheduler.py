@@ -127,9 +127,10 @@ def test_needs_that_nothing_provides_are_reported():
 def test_no_step_starts_after_the_deadline():
     from tradeoff.scheduler import DeadlinePassed
 
+    stop = time.time() + 0.1
     rec = Recorder()
     with pytest.raises(DeadlinePassed, match="time limit reached before 5 step"):
-        run_steps(study_steps(rec, seconds=0.2), jobs=1, deadline=time.time() + 0.1)
+        run_steps(study_steps(rec, seconds=0.2), jobs=1, deadline=lambda: stop)
     assert list(rec.intervals) == ["prepare"]  # it had started before the deadline and was let finish
 
 

@@ -32,7 +32,7 @@ def _sweep(args) -> int:
     import time
 
     from tradeoff.report import write_report
-    from tradeoff.step_commands import TimeLimitReached
+    from tradeoff.step_commands import TimeLimitReached, stop_on_sigterm
     from tradeoff.study import load_study
     from tradeoff.sweep import run_sweep
 
@@ -42,7 +42,8 @@ def _sweep(args) -> int:
     if args.time_limit is not None:
         study.deadline = time.time() + args.time_limit
     try:
-        ran = run_sweep(study)
+        with stop_on_sigterm(study):
+            ran = run_sweep(study)
         print(f"ran {len(ran)} step(s){': ' + ', '.join(ran) if ran else ' (everything was already done)'}")
         print(f"report: {write_report(study.results)}")
         return 0

@@ -46,6 +46,10 @@ def slot_gpus(step: Step, slot: int, gpus: list[int] | None, held: set[int]) -> 
     return free[: step.gpus] if len(free) >= step.gpus else None
 
 
+def _passed(deadline: float | None) -> bool:
+    return deadline is not None and time.time() >= deadline
+
+
 def gpu_environment(pinned: list[int]) -> dict[str, str]:
     return {"CUDA_VISIBLE_DEVICES": ",".join(map(str, pinned))} if pinned else {}
 
@@ -57,7 +61,7 @@ def run_steps(
     gpus: list[int] | None = None,
     on_start: Callable[[Step, dict], None] = lambda step, env: None,
     on_finish: Callable[[Step], None] = lambda step: None,
-    deadline: float | None = None,
+    deadline: Callable[[], float | None] = lambda: None,
     evaluation_jobs: int | None = None,
 ) -> list[str]:
     """Run every unfinished step; returns the names of the steps it ran, in the order they finished.
@@ -66,7 +70,8 @@ def run_steps(
     that runs out of memory must not leave the other GPUs idle for the rest of a long sweep), and at the end the
     first error is raised again, after naming every failed and left-out step. At most `evaluation_jobs`
     evaluation steps run at once (None: as many as `jobs`). After the deadline (a time.time()
-    value) no new step starts (stopping the running ones is theirs to do).
+    value, asked for anew at each start, since a signal may bring it forward) no new step starts (stopping the
+    running ones is theirs to do).
     """
     finished = {step.name for step in steps if step.done()}
     pending = [step for step in steps if step.name not in finished]
@@ -87,7 +92,7 @@ def run_steps(
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while running or pending:
-            late = deadline is not None and time.time() >= deadline
+            late = _passed(deadline())
             for step in list(pending) if not late else []:
                 if any(n in left_out or n in (f for f, _ in failures) for n in step.needs):
                     pending.remove(step)
@@ -123,7 +128,7 @@ def run_steps(
             skipped = f"; not run, as they need one of them: {', '.join(left_out)}" if left_out else ""
             print(f"{len(failures)} step(s) failed: {names}{skipped}", file=sys.stderr, flush=True)
         raise failures[0][1]
-    if pending and deadline is not None and time.time() >= deadline:
+    if pending and _passed(deadline()):
         raise DeadlinePassed(
             f"time limit reached before {len(pending)} step(s) started: {', '.join(s.name for s in pending)}"
         )

@@ -5,9 +5,11 @@ status, start, wall time); stopped when the study's deadline comes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -37,7 +39,7 @@ def run_logged(study: Study, step: str, command: list[str], env: dict[str, str])
         log.flush()
         # In the sweep's own process group, so that Ctrl-C or a kill of the sweep's group stops the step too.
         proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **env})
-        rc = _wait(proc, study.deadline)
+        rc = _wait(proc, study)
     entry = {
         "step": step,
         "command": shlex.join(command),
@@ -50,19 +52,23 @@ def run_logged(study: Study, step: str, command: list[str], env: dict[str, str])
     with _COMMANDS_LOG_LOCK, (study.results / "commands.jsonl").open("a") as f:
         f.write(json.dumps(entry) + "\n")
     if rc is None:
-        raise TimeLimitReached(f"step {step} stopped at the time limit; log: {log_path}")
+        raise TimeLimitReached(f"step {step} stopped at the time limit or by SIGTERM; log: {log_path}")
     if rc != 0:
         tail = "".join(log_path.read_text().splitlines(keepends=True)[-5:])
         raise SweepError(f"step {step} failed (exit {rc}); log: {log_path}\n{tail}")
 
 
-def _wait(proc: subprocess.Popen, deadline: float | None, grace_s: float = 20.0) -> int | None:
-    """The exit status, or None when the deadline came first: then the step gets SIGTERM (accelerate's launcher
-    passes it on to its workers; a trainer may still finish writing a checkpoint) and, after grace_s, SIGKILL."""
-    try:
-        return proc.wait(timeout=None if deadline is None else max(deadline - time.time(), 0))
-    except subprocess.TimeoutExpired:
-        pass
+def _wait(proc: subprocess.Popen, study: Study, grace_s: float = 20.0, poll_s: float = 1.0) -> int | None:
+    """The exit status, or None when the study's deadline came first: then the step gets SIGTERM (accelerate's
+    launcher passes it on to its workers; an evaluation keeps its completed suites) and, after grace_s, SIGKILL.
+    The deadline is read again every poll_s, since a SIGTERM to the sweep brings it forward (cli.py)."""
+    while True:
+        deadline = study.deadline
+        try:
+            return proc.wait(timeout=poll_s if deadline is None else min(poll_s, max(deadline - time.time(), 0)))
+        except subprocess.TimeoutExpired:
+            if study.deadline is not None and time.time() >= study.deadline:
+                break
     proc.terminate()
     try:
         proc.wait(timeout=grace_s)
@@ -70,6 +76,24 @@ def _wait(proc: subprocess.Popen, deadline: float | None, grace_s: float = 20.0)
         proc.kill()
         proc.wait()
     return None
+
+
+@contextlib.contextmanager
+def stop_on_sigterm(study: Study):
+    """While the sweep runs, SIGTERM (a batch scheduler's end of job, `timeout`, `kill`) acts as --time-limit
+    reached now: no new step starts, the running ones are stopped as at the time limit, so an evaluation keeps
+    the suites it completed, and the sweep exits as after its time limit instead of dying with its steps
+    orphaned."""
+
+    def stop(signum, frame) -> None:
+        print("tradeoff: SIGTERM: stopping the running steps; run again to resume", file=sys.stderr, flush=True)
+        study.deadline = time.time()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def launcher_command(launcher: list[str]) -> list[str]:

@@ -207,7 +207,7 @@ def _run_plan(study: Study) -> list[str]:
                 gpus=study.gpus,
                 on_start=on_start,
                 on_finish=on_finish,
-                deadline=study.deadline,
+                deadline=lambda: study.deadline,  # brought forward by SIGTERM (cli.py)
                 evaluation_jobs=study.evaluation_jobs,
             )
         except TimeLimitReached:
