@@ -8,7 +8,8 @@ options (the harness groups a question's options, and sorts by length, so this k
 length mix). For each batch size, runs lm-eval's `loglikelihood` on them as the sweep's evaluation process does
 (requests tokenized in batches, tradeoff/batched_tokenize.py) twice, untimed then timed, and prints requests per
 second, the peak device memory, and against the first batch size the largest change of a log-likelihood and how
-many questions' chosen answers change (batch sizes change the last bits of bf16 arithmetic at most). With
+many questions' chosen answers change (batch sizes change the last bits of bf16 arithmetic at most), and how
+many questions have a tie for the best option (`--dtype float32` against the default shows what bf16 ties). With
 `--profile` one more run at the first batch size goes under torch.profiler: how much of its wall time the device
 was busy, and the ops with the most host and device time. A pass that keeps the device busy a small share of
 its wall time is bound by the host's work per request or per batch, not by the model's arithmetic.
@@ -36,6 +37,15 @@ def chosen_answers(requests: list, scores: list) -> dict[tuple, int]:
     for request, (loglikelihood, _) in zip(requests, scores, strict=True):
         options.setdefault((request.task_name, request.doc_id), []).append((request.idx, loglikelihood))
     return {key: max(sorted(found), key=lambda option: option[1])[0] for key, found in options.items()}
+
+
+def tied_questions(requests: list, scores: list) -> int:
+    """Questions whose two best options have exactly the same log-likelihood (the harness then picks the first);
+    bf16's 8 significant bits make these common, float32 (--dtype) should make them rare."""
+    options: dict[tuple, list] = {}
+    for request, (loglikelihood, _) in zip(requests, scores, strict=True):
+        options.setdefault((request.task_name, request.doc_id), []).append(loglikelihood)
+    return sum(len(found) > 1 and sorted(found)[-1] == sorted(found)[-2] for found in options.values())
 
 
 def build_model(args):
@@ -120,12 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         measured |= {
             "largest_loglikelihood_change": max(abs(a[0] - b[0]) for a, b in zip(first, scores, strict=True)),
             "questions_answered_otherwise": changed,
+            "tied_questions": tied_questions(requests, scores),
         }
         runs.append(measured)
         memory = f", peak {measured['peak_memory_gib']} GiB" if measured["peak_memory_gib"] is not None else ""
         print(f"batch {batch_size}: {measured['wall_s']} s, {measured['requests_per_s']} requests/s{memory}; "
               f"vs batch {args.batch_size[0]}: {changed} questions answered otherwise, "
-              f"log-likelihoods within {measured['largest_loglikelihood_change']:.3g}", flush=True)  # fmt: skip
+              f"log-likelihoods within {measured['largest_loglikelihood_change']:.3g}; "
+              f"{measured['tied_questions']} questions with a tie for the best option", flush=True)  # fmt: skip
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device
     measured = {"tasks": args.tasks, "requests": len(requests), "device": device, "runs": runs}
     print(f"{len(requests)} requests ({' + '.join(args.tasks)}) on {device}")

@@ -289,15 +289,16 @@ def test_profile_loglikelihood_samples_whole_questions_and_profiles_the_harness_
     first, second = measured["runs"]
     assert (first["batch_size"], second["batch_size"]) == (4, 16) and first["wall_s"] > 0
     assert first["largest_loglikelihood_change"] == 0 and first["questions_answered_otherwise"] == 0
+    assert 0 <= first["tied_questions"] <= 57 * 2
     assert second["questions_answered_otherwise"] <= 2 * 57 and second["largest_loglikelihood_change"] < 1e-3
     assert measured["device_busy_share"] is None  # no device on a CPU run
     assert "Self CPU" in capsys.readouterr().out
 
 
-def test_chosen_answers_are_each_questions_best_option_first_among_equals():
+def test_chosen_answers_are_each_questions_best_option_first_among_equals_and_ties_are_counted():
     from lm_eval.api.instance import Instance
 
-    from benchmarks.profile_loglikelihood import chosen_answers
+    from benchmarks.profile_loglikelihood import chosen_answers, tied_questions
 
     requests = [
         Instance("loglikelihood", doc={}, arguments=("q", f" {o}"), idx=o, metadata=(t, d, 1))
@@ -306,3 +307,4 @@ def test_chosen_answers_are_each_questions_best_option_first_among_equals():
     ]
     scores = [(-3.0, False), (-1.0, False), (-2.0, False), (-1.0, False), (-5.0, False), (-1.0, False)]
     assert chosen_answers(requests, scores) == {("a", 0): 1, ("b", 0): 0}
+    assert tied_questions(requests, scores) == 1  # b: -1.0 twice at the top

@@ -60,7 +60,7 @@ def convert_base(study: Study) -> None:
     gguf_as_hf_folder(study.base_model, study.gguf_file, _base_model_cache(study))
 
 
-def _model_args(study: Study, tag: str) -> str:
+def _model_args(study: Study, tag: str, dtype: str | None = None) -> str:
     if study.gguf_file:
         args = [f"pretrained={converted_base(study).resolve()}"]
     else:
@@ -69,7 +69,7 @@ def _model_args(study: Study, tag: str) -> str:
         adapter = layout.adapter_dir(study.runs, tag)
         check_adapter_base(adapter, study.base_model, study.gguf_file)
         args.append(f"peft={adapter}")
-    return ",".join(args + [f"dtype={study.eval.dtype}"])
+    return ",".join(args + [f"dtype={dtype or study.eval.dtype}"])
 
 
 def eval_dir(study: Study, tag: str, suite: str) -> Path:
@@ -99,7 +99,7 @@ def suite_settings(study: Study, suite: str) -> dict:
     settings = {k: v for k, v in asdict(study.probes[suite]).items() if k not in ("batch_size", "debiased")}
     if settings["apply_chat_template"] is None:
         settings["apply_chat_template"] = e.apply_chat_template
-    settings["dtype"] = e.dtype
+    settings["dtype"] = settings["dtype"] or e.dtype
     if not PROBES[suite].multiple_choice:  # generation: spider_exec decodes grouped anyway
         settings["grouped_decode"] = e.grouped_decode
     return settings
@@ -131,7 +131,7 @@ def lm_eval_arguments(study: Study, tag: str, suite: str, output_path: Path) -> 
         "--model",
         "hf",
         "--model_args",
-        _model_args(study, tag),
+        _model_args(study, tag, None if suite == layout.SPIDER else study.probes[suite].dtype),
         "--include_path",
         study.tasks_dir,
         "--device",

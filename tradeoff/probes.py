@@ -79,6 +79,10 @@ class ProbeSettings:
     # true}: a key/value cache of one length for the whole generation (what spider_exec's task sets)
     gen_kwargs: dict | None = None
     apply_chat_template: bool | None = None  # null: the study's eval.apply_chat_template
+    # the model's dtype for this probe (null: the study's eval.dtype); float32 for a multiple-choice probe gives
+    # each option's log-likelihood to more than bf16's 8 significant bits, which tie the top two options of
+    # several percent of MMLU questions (lm-eval then picks the first), at the cost of loading the model again
+    dtype: str | None = None
     # multiple-choice probes: the report scores each question after removing the model's own preference for
     # answer positions (tradeoff/diagnostics.py) and names the probe "... (position-debiased)"
     debiased: bool = False

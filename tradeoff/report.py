@@ -143,7 +143,8 @@ def _prompting(study: dict, probes: list[Probe]) -> str:
         s = settings.get(p.name) or {}
         shots = "the task's default shots" if s.get("num_fewshot") is None else f"{s['num_fewshot']}-shot"
         template = chat if s.get("apply_chat_template") is None else s["apply_chat_template"]
-        parts.append(f"{p.label} {shots}" + (", chat template" if template else ", no chat template"))
+        dtype = f", model in {s['dtype']}" if s.get("dtype") and s["dtype"] != e.get("dtype") else ""
+        parts.append(f"{p.label} {shots}" + (", chat template" if template else ", no chat template") + dtype)
     return "; ".join(parts)
 
 
