@@ -31,21 +31,30 @@ def sample_questions(requests: list, every: int) -> list:
     return [r for r in requests if r.doc_id % every == 0]
 
 
-def chosen_answers(requests: list, scores: list) -> dict[tuple, int]:
-    """Each question's highest-scoring option (the first among equals, as the harness's argmax)."""
+def _options_by_question(requests: list, scores: list) -> dict[tuple, list[tuple[int, float]]]:
+    """Each question's options as (option index, log-likelihood), in option order."""
     options: dict[tuple, list] = {}
     for request, (loglikelihood, _) in zip(requests, scores, strict=True):
         options.setdefault((request.task_name, request.doc_id), []).append((request.idx, loglikelihood))
-    return {key: max(sorted(found), key=lambda option: option[1])[0] for key, found in options.items()}
+    return {key: sorted(found) for key, found in options.items()}
+
+
+def chosen_answers(requests: list, scores: list) -> dict[tuple, int]:
+    """Each question's highest-scoring option (the first among equals, as the harness's argmax)."""
+    return {
+        key: max(found, key=lambda option: option[1])[0]
+        for key, found in _options_by_question(requests, scores).items()
+    }
 
 
 def tied_questions(requests: list, scores: list) -> int:
     """Questions whose two best options have exactly the same log-likelihood (the harness then picks the first);
-    bf16's 8 significant bits make these common, float32 (--dtype) should make them rare."""
-    options: dict[tuple, list] = {}
-    for request, (loglikelihood, _) in zip(requests, scores, strict=True):
-        options.setdefault((request.task_name, request.doc_id), []).append(loglikelihood)
-    return sum(len(found) > 1 and sorted(found)[-1] == sorted(found)[-2] for found in options.values())
+    bf16's 8 significant bits make these common, float32 (--dtype) makes them rare."""
+    tied = 0
+    for found in _options_by_question(requests, scores).values():
+        best = sorted((loglikelihood for _, loglikelihood in found), reverse=True)
+        tied += len(best) > 1 and best[0] == best[1]
+    return tied
 
 
 def build_model(args):

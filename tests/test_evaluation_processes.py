@@ -6,6 +6,7 @@ import time
 
 import pytest
 
+from tests.minimal_study import minimal_study
 from tradeoff import evaluation
 from tradeoff.lm_eval_runs import COMPLETE
 from tradeoff.step_commands import SweepError
@@ -14,15 +15,7 @@ SUITES = ["spider_exec", "mmlu", "mmlu_continuation", "gsm8k", "humaneval"]
 
 
 def study(tmp_path, *overrides):
-    from tradeoff.study import load_study
-
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n"
-        "probes: {mmlu: {}, mmlu_continuation: {}, gsm8k: {}, humaneval: {}}\n"
-        f"results_dir: {tmp_path / 'results'}\nruns_dir: {tmp_path / 'runs'}\n"
-    )
-    return load_study(path, list(overrides))
+    return minimal_study(tmp_path, "probes: {mmlu: {}, mmlu_continuation: {}, gsm8k: {}, humaneval: {}}\n", overrides)
 
 
 def test_two_processes_split_multiple_choice_from_generation(tmp_path):

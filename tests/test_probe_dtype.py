@@ -3,21 +3,14 @@ settings that decide a suite's answers (so changing it evaluates the suite again
 
 import json
 
+from tests.minimal_study import minimal_study
 from tradeoff import evaluation, layout
 
 SUITES = ["spider_exec", "mmlu", "mmlu_continuation", "gsm8k"]
 
 
 def study(tmp_path, *overrides):
-    from tradeoff.study import load_study
-
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n"
-        "probes: {mmlu: {dtype: float32}, mmlu_continuation: {}, gsm8k: {}}\n"
-        f"results_dir: {tmp_path / 'results'}\nruns_dir: {tmp_path / 'runs'}\n"
-    )
-    return load_study(path, list(overrides))
+    return minimal_study(tmp_path, "probes: {mmlu: {dtype: float32}, mmlu_continuation: {}, gsm8k: {}}\n", overrides)
 
 
 def model_args(command: list[str]) -> str:

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 from tests.conftest import TASKS_DIR
+from tests.minimal_study import MINIMAL_STUDY_YAML
 
 
 def _study(tmp_path, **eval_settings):
@@ -47,7 +48,7 @@ def test_a_study_without_local_copies_cannot_cache(tmp_path):
     from tradeoff.study import StudyConfigError, load_study
 
     path = tmp_path / "s.yaml"
-    path.write_text("name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n")
+    path.write_text(MINIMAL_STUDY_YAML)
     with pytest.raises(StudyConfigError, match="eval.cache_requests needs probe_sources"):
         load_study(path, ["eval.cache_requests=true"])
     assert load_study(path, ["eval.cache_requests=true", "probe_sources={gsm8k: data/gsm8k}"]).eval.cache_requests

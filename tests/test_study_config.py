@@ -10,11 +10,12 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT
+from tests.minimal_study import MINIMAL_STUDY_YAML
 
 
 def test_a_bad_study_config_is_one_line(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text("name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\nlr: 3\n")
+    path.write_text(MINIMAL_STUDY_YAML + "lr: 3\n")
     proc = subprocess.run(
         [sys.executable, "-m", "tradeoff.cli", "sweep", str(path)], cwd=ROOT, capture_output=True, text=True
     )
@@ -42,7 +43,7 @@ def test_bad_parallel_settings_name_the_key(tmp_path, line, message):
     from tradeoff.study import StudyConfigError, load_study
 
     path = tmp_path / "s.yaml"
-    path.write_text(f"name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n{line}\n")
+    path.write_text(MINIMAL_STUDY_YAML + f"{line}\n")
     with pytest.raises(StudyConfigError, match=message):
         load_study(path)
 
@@ -115,11 +116,10 @@ def test_gen_kwargs_belong_to_the_generation_probes(tmp_path):
     from tradeoff.study import StudyConfigError, load_study
 
     path = tmp_path / "s.yaml"
-    head = "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n"
-    path.write_text(head + "probes: {gsm8k: {gen_kwargs: {cache_implementation: static}}}\n")
+    path.write_text(MINIMAL_STUDY_YAML + "probes: {gsm8k: {gen_kwargs: {cache_implementation: static}}}\n")
     assert load_study(path).probes["gsm8k"].gen_kwargs == {"cache_implementation": "static"}
     for wrong in ("{mmlu: {gen_kwargs: {top_k: 1}}}", "{gsm8k: {gen_kwargs: static}}"):
-        path.write_text(head + f"probes: {wrong}\n")
+        path.write_text(MINIMAL_STUDY_YAML + f"probes: {wrong}\n")
         with pytest.raises(StudyConfigError, match="gen_kwargs maps generation settings"):
             load_study(path)
 
@@ -129,7 +129,7 @@ def test_grouped_decode_puts_every_run_of_the_process_on_it(tmp_path):
     from tradeoff.study import load_study
 
     path = tmp_path / "s.yaml"
-    path.write_text("name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n")
+    path.write_text(MINIMAL_STUDY_YAML)
     outputs = {"mmlu": tmp_path / "mmlu", "spider_exec": tmp_path / "spider"}
     assert "--grouped-decode" not in process_command(load_study(path), "base", outputs)
     command = process_command(load_study(path, ["eval.grouped_decode=true"]), "base", outputs)
@@ -165,9 +165,7 @@ def test_a_model_whose_suites_ran_on_different_adapter_weights_is_not_reported(t
 
     results = tmp_path / "results"
     results.mkdir()
-    (results / "study.yaml").write_text(
-        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\nprobes: {mmlu: {}}\n"
-    )
+    (results / "study.yaml").write_text(MINIMAL_STUDY_YAML + "probes: {mmlu: {}}\n")
     stamps = {"base": ("base", "base"), "lr-0.0001-seed-42": ("sha-of-first-training", "sha-of-second-training")}
     for tag, (spider_stamp, mmlu_stamp) in stamps.items():
         for suite, stamp in (("spider_exec", spider_stamp), ("mmlu", mmlu_stamp)):

@@ -11,23 +11,13 @@ import time
 
 import pytest
 
+from tests.minimal_study import minimal_study
 from tests.test_sweep import _sweep, study_file  # noqa: F401 (study_file: the tiny study, a fixture)
 from tradeoff.step_commands import TimeLimitReached, run_logged, stop_on_sigterm
 
 
-def study(tmp_path):
-    from tradeoff.study import load_study
-
-    path = tmp_path / "s.yaml"
-    path.write_text(
-        "name: x\nbase_model: m\ntraining_config: c\nlearning_rates: [1e-4]\nspider_dir: d\n"
-        f"results_dir: {tmp_path / 'results'}\nruns_dir: {tmp_path / 'runs'}\n"
-    )
-    return load_study(path, [])
-
-
 def test_a_deadline_brought_forward_stops_the_running_step(tmp_path):
-    s = study(tmp_path)
+    s = minimal_study(tmp_path)
     threading.Timer(0.5, lambda: setattr(s, "deadline", time.time())).start()
     started = time.monotonic()
     with pytest.raises(TimeLimitReached, match="step slow stopped"):
@@ -38,7 +28,7 @@ def test_a_deadline_brought_forward_stops_the_running_step(tmp_path):
 
 
 def test_sigterm_to_the_sweep_brings_its_deadline_forward_and_the_handler_is_restored(tmp_path):
-    s = study(tmp_path)
+    s = minimal_study(tmp_path)
     before = signal.getsignal(signal.SIGTERM)
     with stop_on_sigterm(s):
         assert s.deadline is None

@@ -46,7 +46,8 @@ def slot_gpus(step: Step, slot: int, gpus: list[int] | None, held: set[int]) -> 
     return free[: step.gpus] if len(free) >= step.gpus else None
 
 
-def _passed(deadline: float | None) -> bool:
+def deadline_passed(deadline: float | None) -> bool:
+    """Whether a deadline (a time.time() value; None: none) has come."""
     return deadline is not None and time.time() >= deadline
 
 
@@ -92,7 +93,7 @@ def run_steps(
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         while running or pending:
-            late = _passed(deadline())
+            late = deadline_passed(deadline())
             for step in list(pending) if not late else []:
                 if any(n in left_out or n in (f for f, _ in failures) for n in step.needs):
                     pending.remove(step)
@@ -128,7 +129,7 @@ def run_steps(
             skipped = f"; not run, as they need one of them: {', '.join(left_out)}" if left_out else ""
             print(f"{len(failures)} step(s) failed: {names}{skipped}", file=sys.stderr, flush=True)
         raise failures[0][1]
-    if pending and _passed(deadline()):
+    if pending and deadline_passed(deadline()):
         raise DeadlinePassed(
             f"time limit reached before {len(pending)} step(s) started: {', '.join(s.name for s in pending)}"
         )

@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 
+from tradeoff.scheduler import deadline_passed
 from tradeoff.study import Study
 
 
@@ -67,7 +68,7 @@ def _wait(proc: subprocess.Popen, study: Study, grace_s: float = 20.0, poll_s: f
         try:
             return proc.wait(timeout=poll_s if deadline is None else min(poll_s, max(deadline - time.time(), 0)))
         except subprocess.TimeoutExpired:
-            if study.deadline is not None and time.time() >= study.deadline:
+            if deadline_passed(study.deadline):  # read again: a SIGTERM may have brought it forward
                 break
     proc.terminate()
     try:
