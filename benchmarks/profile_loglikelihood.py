@@ -1,16 +1,18 @@
 """Where a log-likelihood probe's time goes: the harness's own HF model on a sample of the probe's real requests.
 
     python -m benchmarks.profile_loglikelihood --model DIR [--peft ADAPTER] --tasks mmlu_continuation \
-        --include_path tradeoff_tasks --every 5 --batch_size 32 64 [--device cuda] [--profile] [--json OUT]
+        --include_path tradeoff_tasks --every 5 --batch_size 32 64 [--dtype bfloat16 float32] [--device cuda] \
+        [--profile] [--json OUT]
 
 Builds the probe's requests as the harness does and keeps every `--every`-th question with all of its answer
 options (the harness groups a question's options, and sorts by length, so this keeps both the grouping and the
-length mix). For each batch size, runs lm-eval's `loglikelihood` on them as the sweep's evaluation process does
-(requests tokenized in batches, tradeoff/batched_tokenize.py) twice, untimed then timed, and prints requests per
-second, the peak device memory, and against the first batch size the largest change of a log-likelihood and how
-many questions' chosen answers change (batch sizes change the last bits of bf16 arithmetic at most), and how
-many questions have a tie for the best option (`--dtype float32` against the default shows what bf16 ties). With
-`--profile` one more run at the first batch size goes under torch.profiler: how much of its wall time the device
+length mix). For each model dtype (the model loaded once per dtype) and each batch size, runs lm-eval's
+`loglikelihood` on them as the sweep's evaluation process does (requests tokenized in batches,
+tradeoff/batched_tokenize.py) twice, untimed then timed, and prints requests per second, the peak device memory,
+and against the first dtype and batch size the largest change of a log-likelihood and how many questions'
+chosen answers change (batch sizes change the last bits of bf16 arithmetic; `--dtype bfloat16 float32` shows
+what bf16 itself decides), and how many questions have a tie for the best option. With `--profile` one more run
+at the first dtype and batch size goes under torch.profiler: how much of its wall time the device
 was busy, and the ops with the most host and device time. A pass that keeps the device busy a small share of
 its wall time is bound by the host's work per request or per batch, not by the model's arithmetic.
 """
@@ -18,6 +20,7 @@ its wall time is bound by the host's work per request or per batch, not by the m
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import time
 
@@ -57,7 +60,7 @@ def tied_questions(requests: list, scores: list) -> int:
     return tied
 
 
-def build_model(args):
+def build_model(args, dtype: str):
     from lm_eval.models.huggingface import HFLM
 
     from tradeoff import batched_tokenize
@@ -66,7 +69,7 @@ def build_model(args):
         pass
 
     batched_tokenize.enable(Evaluated)
-    kwargs = {"pretrained": args.model, "dtype": args.dtype, "device": args.device, "batch_size": args.batch_size[0]}
+    kwargs = {"pretrained": args.model, "dtype": dtype, "device": args.device, "batch_size": args.batch_size[0]}
     return Evaluated(**kwargs, **({"peft": args.peft} if args.peft else {}))
 
 
@@ -112,6 +115,25 @@ def profiled_pass(lm, requests, rows: int) -> dict:
     }
 
 
+def against_first(requests: list, first: list, scores: list) -> dict:
+    before, after = chosen_answers(requests, first), chosen_answers(requests, scores)
+    return {
+        "largest_loglikelihood_change": max(abs(a[0] - b[0]) for a, b in zip(first, scores, strict=True)),
+        "questions_answered_otherwise": sum(before[question] != after[question] for question in before),
+        "tied_questions": tied_questions(requests, scores),
+    }
+
+
+def describe(run: dict, first: dict) -> str:
+    memory = f", peak {run['peak_memory_gib']} GiB" if run["peak_memory_gib"] is not None else ""
+    return (
+        f"{run['dtype']}, batch {run['batch_size']}: {run['wall_s']} s, {run['requests_per_s']} requests/s{memory}; "
+        f"vs {first['dtype']}, batch {first['batch_size']}: {run['questions_answered_otherwise']} questions "
+        f"answered otherwise, log-likelihoods within {run['largest_loglikelihood_change']:.3g}; "
+        f"{run['tied_questions']} questions with a tie for the best option"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.profile_loglikelihood", description=__doc__.split("\n\n")[0]
@@ -122,39 +144,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--include_path", help="extra task definitions, as lm_eval's --include_path")
     parser.add_argument("--every", type=int, default=5, help="keep every N-th question (1: all)")
     parser.add_argument("--batch_size", type=int, nargs="+", default=[32], help="one or more, compared in order")
-    parser.add_argument("--dtype", default="bfloat16")
+    parser.add_argument("--dtype", nargs="+", default=["bfloat16"], help="model dtypes, compared in order")
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--profile", action="store_true", help="one more run under torch.profiler, with its tables")
     parser.add_argument("--rows", type=int, default=15, help="rows of each profiler table")
     parser.add_argument("--json", help="also write the measurement here")
     args = parser.parse_args(argv)
     requests = sample_questions(probe_requests(args.tasks, args.include_path), args.every)
-    lm = build_model(args)
-    runs, first = [], None
-    for batch_size in args.batch_size:
-        measured, scores = at_batch_size(lm, requests, batch_size)
-        first = first or scores
-        before, after = chosen_answers(requests, first), chosen_answers(requests, scores)
-        changed = sum(before[question] != after[question] for question in before)
-        measured |= {
-            "largest_loglikelihood_change": max(abs(a[0] - b[0]) for a, b in zip(first, scores, strict=True)),
-            "questions_answered_otherwise": changed,
-            "tied_questions": tied_questions(requests, scores),
-        }
-        runs.append(measured)
-        memory = f", peak {measured['peak_memory_gib']} GiB" if measured["peak_memory_gib"] is not None else ""
-        print(f"batch {batch_size}: {measured['wall_s']} s, {measured['requests_per_s']} requests/s{memory}; "
-              f"vs batch {args.batch_size[0]}: {changed} questions answered otherwise, "
-              f"log-likelihoods within {measured['largest_loglikelihood_change']:.3g}; "
-              f"{measured['tied_questions']} questions with a tie for the best option", flush=True)  # fmt: skip
+    runs, first, profiled = [], None, {}
+    for dtype in args.dtype:
+        lm = build_model(args, dtype)
+        for batch_size in args.batch_size:
+            measured, scores = at_batch_size(lm, requests, batch_size)
+            first = first or scores
+            runs.append({"dtype": dtype, **measured, **against_first(requests, first, scores)})
+            print(describe(runs[-1], runs[0]), flush=True)
+        if args.profile and not profiled:
+            lm.batch_size_per_gpu = args.batch_size[0]
+            profiled = profiled_pass(lm, requests, args.rows)
+            busy = profiled["device_busy_share"]
+            print(f"profiled: {profiled['profiled_wall_s']} s" + (f", device busy {busy:.1%} of it" if busy else ""))
+        del lm  # the next dtype's model replaces it
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
     device = torch.cuda.get_device_name() if args.device.startswith("cuda") else args.device
-    measured = {"tasks": args.tasks, "requests": len(requests), "device": device, "runs": runs}
+    measured = {"tasks": args.tasks, "requests": len(requests), "device": device, "runs": runs, **profiled}
     print(f"{len(requests)} requests ({' + '.join(args.tasks)}) on {device}")
-    if args.profile:
-        lm.batch_size_per_gpu = args.batch_size[0]
-        measured |= profiled_pass(lm, requests, args.rows)
-        busy = measured["device_busy_share"]
-        print(f"profiled: {measured['profiled_wall_s']} s" + (f", device busy {busy:.1%} of it" if busy else ""))
     if args.json:
         with open(args.json, "w") as f:
             json.dump(measured, f, indent=2)

@@ -273,7 +273,7 @@ def test_bench_eval_settings_compares_the_study_with_a_changed_setting(
     assert "gsm8k: " in proc.stdout and "answers differ" in proc.stdout
 
 
-def test_profile_loglikelihood_samples_whole_questions_and_profiles_the_harness_pass(
+def test_profile_loglikelihood_samples_whole_questions_compares_dtypes_and_profiles_the_harness_pass(
     tmp_path, tiny_model, synthetic_mmlu, capsys
 ):
     from benchmarks.profile_loglikelihood import main
@@ -282,15 +282,19 @@ def test_profile_loglikelihood_samples_whole_questions_and_profiles_the_harness_
     prepare_probes({"mmlu": str(synthetic_mmlu)}, tmp_path / "data", tmp_path / "tasks" / "_local")
     out = tmp_path / "profile.json"
     argv = ["--model", str(tiny_model), "--include_path", str(tmp_path / "tasks"), "--tasks", "mmlu"]
-    argv += ["--every", "2", "--batch_size", "4", "16", "--dtype", "float32", "--device", "cpu", "--profile"]
-    assert main([*argv, "--json", str(out)]) == 0
+    argv += ["--every", "2", "--batch_size", "4", "16", "--dtype", "float32", "bfloat16", "--device", "cpu"]
+    assert main([*argv, "--profile", "--json", str(out)]) == 0
     measured = json.loads(out.read_text())
     assert measured["requests"] == 4 * 57 * 2  # doc_id 0 and 2 of the 3 questions per subject, four options each
-    first, second = measured["runs"]
-    assert (first["batch_size"], second["batch_size"]) == (4, 16) and first["wall_s"] > 0
+    first, second, third, _ = measured["runs"]
+    assert [(run["dtype"], run["batch_size"]) for run in measured["runs"]] == [
+        ("float32", 4), ("float32", 16), ("bfloat16", 4), ("bfloat16", 16)
+    ]  # fmt: skip
+    assert first["wall_s"] > 0
     assert first["largest_loglikelihood_change"] == 0 and first["questions_answered_otherwise"] == 0
     assert 0 <= first["tied_questions"] <= 57 * 2
     assert second["questions_answered_otherwise"] <= 2 * 57 and second["largest_loglikelihood_change"] < 1e-3
+    assert third["largest_loglikelihood_change"] > 1e-3  # compared across dtypes: bf16 moves the log-likelihoods
     assert measured["device_busy_share"] is None  # no device on a CPU run
     assert "Self CPU" in capsys.readouterr().out
 
