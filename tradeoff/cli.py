@@ -1,9 +1,10 @@
-"""The `tradeoff` command: prepare-probes, sweep, report.
+"""The `tradeoff` command: prepare-probes, sweep, report, compare.
 
 tradeoff prepare-probes --mmlu data/mmlu --gsm8k data/gsm8k --humaneval data/humaneval   # once, for offline lm_eval
 tradeoff sweep harness_configs/study_smollm2_spider.yaml --set spider_dir=/data/spider
 tradeoff sweep STUDY --time-limit 560 --archive results.tar.gz   # a time-boxed piece; run again to resume
 tradeoff report results/smollm2-135m-spider
+tradeoff compare results/qwen2.5-coder-0.5b-spider results/smollm2-135m-spider
 """
 
 from __future__ import annotations
@@ -64,6 +65,13 @@ def _report(args) -> int:
     return 0
 
 
+def _compare(args) -> int:
+    from tradeoff.compare_studies import write_comparison
+
+    print(f"comparison: {write_comparison(args.results_dirs, args.out)}")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
@@ -114,6 +122,10 @@ def main(argv: list[str] | None = None) -> int:
     report = sub.add_parser("report", help="(re)write report.md, tables and plots of a results folder")
     report.add_argument("results_dir")
     report.set_defaults(func=_report)
+    compare = sub.add_parser("compare", help="the cost of specializing side by side across results folders")
+    compare.add_argument("results_dirs", nargs="+", type=Path, help="results folders of `tradeoff sweep`")
+    compare.add_argument("--out", type=Path, default=Path("results/comparison"), help="where the comparison goes")
+    compare.set_defaults(func=_compare)
     args = parser.parse_args(argv)
 
     from tradeoff.step_commands import SweepError

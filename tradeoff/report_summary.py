@@ -91,6 +91,25 @@ def _loses(r: dict, p: Probe) -> bool:
     return r[f"{p.prefix}_delta"] < 0 and _significant(r, p.prefix)
 
 
+NO_GAIN, SPIDER_ONLY, ALL_LOSE, CHOSEN = "no gain", "Spider only", "all lose", "chosen"  # the rule's outcomes
+
+
+def rule_choice(rows: list[dict], probes: list[Probe]) -> tuple[str, dict | None]:
+    """The decision rule's outcome and the learning rate's row it picks: CHOSEN; SPIDER_ONLY (no probe can show
+    a cost, so the highest significant EX gain); ALL_LOSE or NO_GAIN (no row)."""
+    tuned = [r for r in rows if r["model"] != "base"]
+    gainers = [r for r in tuned if r["spider_ex_delta"] > 0 and _significant(r, "spider_ex")]
+    if not gainers:
+        return NO_GAIN, None
+    counting = counting_probes(rows, probes)
+    if not counting:
+        return SPIDER_ONLY, max(gainers, key=lambda r: r["spider_ex_delta"])
+    allowed = [r for r in gainers if not any(_loses(r, p) for p in counting)]
+    if not allowed:
+        return ALL_LOSE, None
+    return CHOSEN, max(allowed, key=lambda r: r["spider_ex_delta"])
+
+
 def summary_text(rows: list[dict], probes: list[Probe]) -> list[str]:
     """Per learning rate, its gain and (where a probe can show one) its cost; then the rule's answer."""
     tuned = [r for r in rows if r["model"] != "base"]
@@ -98,24 +117,21 @@ def summary_text(rows: list[dict], probes: list[Probe]) -> list[str]:
         return ["Only the base model was evaluated."]
     counting = counting_probes(rows, probes)
     lines = [_model_line(r, probes, counting) for r in tuned]
-    gainers = [r for r in tuned if r["spider_ex_delta"] > 0 and _significant(r, "spider_ex")]
     lines.append("")
-    if not gainers:
+    outcome, choice = rule_choice(rows, probes)
+    if outcome == NO_GAIN:
         return lines + ["No learning rate improved Spider EX significantly: fine-tuning did not pay off here."]
-    if not counting:
-        top = max(gainers, key=lambda r: r["spider_ex_delta"])
+    if outcome == SPIDER_ONLY:
         return lines + [
             "**No generality probe in this study can show a cost, so it cannot say what specializing costs.** "
-            f"The rule falls back on Spider alone: lr {top['learning_rate']:g} (EX {pp(top['spider_ex_delta'])} pp). "
+            f"The rule falls back on Spider alone: lr {choice['learning_rate']:g} (EX {pp(choice['spider_ex_delta'])} pp). "
             "A base model with ability to lose, and probes that can see the loss, are needed to answer the question."
         ]
-    allowed = [r for r in gainers if not any(_loses(r, p) for p in counting)]
-    names = ", ".join(p.label for p in counting)
-    if not allowed:
+    if outcome == ALL_LOSE:
+        names = ", ".join(p.label for p in counting)
         return lines + [
             f"Every learning rate that improved Spider EX significantly also lost significantly on {names}."
         ]
-    choice = max(allowed, key=lambda r: r["spider_ex_delta"])
     costs = ", ".join(f"{p.label} {pp(choice[f'{p.prefix}_delta'])} pp" for p in counting)
     lines.append(f"By the rule: lr {choice['learning_rate']:g} (EX {pp(choice['spider_ex_delta'])} pp; {costs}).")
     for p in counting:
