@@ -47,12 +47,23 @@ def _headline_table(rows: list[dict], probes: list[Probe]) -> list[str]:
 
 
 def _training_record_notes(rows: list[dict]) -> list[str]:
-    """Adapters whose steps and loss cannot be shown: no training record of the weights that were evaluated."""
+    """Adapters whose steps and loss cannot be shown (no training record of the weights that were evaluated),
+    and the trainings whose logged history says they diverged."""
+    notes = []
     lacking = {r["model"]: r["training_record"] for r in rows[1:] if "train_steps" not in r}
-    if not lacking:
-        return []
-    named = "; ".join(f"{tag} ({status})" for tag, status in lacking.items())
-    return ["", f"Steps and loss not shown, the training record is not of the evaluated adapter: {named}."]
+    if lacking:
+        named = "; ".join(f"{tag} ({status})" for tag, status in lacking.items())
+        notes.append(f"Steps and loss not shown, the training record is not of the evaluated adapter: {named}.")
+    checked = [r for r in rows[1:] if "train_steps" in r]
+    diverged = [f"{r['model']} ({r['diverged']})" for r in checked if r.get("diverged")]
+    if diverged:
+        notes.append(f"**Diverged trainings**: {'; '.join(diverged)}.")
+    elif checked:
+        notes.append(
+            f"No training diverged (trainings read: {len(checked)}): every logged loss and gradient norm is finite, "
+            "and each last logged loss is below the first."
+        )
+    return [line for note in notes for line in ("", note)]
 
 
 def _steps_table(results_dir: Path) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
@@ -113,7 +114,21 @@ def training_figures(results_dir: Path, tag: str) -> dict:
         "train_steps": meta.get("steps"),
         "train_epochs": meta.get("epochs"),
         "final_train_loss": losses[-1] if losses else None,
+        "diverged": divergence(meta.get("loss_history", [])),
     }
+
+
+def divergence(loss_history: list[dict]) -> str:
+    """Why a training's logged history says it diverged ("" if it does not): a loss or gradient norm that is not
+    finite, or a last logged loss above the first (one epoch of fine-tuning should end below where it began)."""
+    for entry in loss_history:
+        for key in ("loss", "grad_norm"):
+            if key in entry and not math.isfinite(entry[key]):
+                return f"{key} {entry[key]} at step {entry.get('step')}"
+    losses = [e["loss"] for e in loss_history if "loss" in e]
+    if len(losses) > 1 and losses[-1] > losses[0]:
+        return f"loss rose from {losses[0]:.3f} to {losses[-1]:.3f}"
+    return ""
 
 
 def _as_read(probe: Probe, scored: Scores, questions: list[dict]) -> Scores:
