@@ -16,7 +16,15 @@ matplotlib.use("Agg")  # files only
 import matplotlib.pyplot as plt  # noqa: E402
 
 from tradeoff.probes import Probe  # noqa: E402
-from tradeoff.report_summary import ALL_LOSE, CHOSEN, NO_GAIN, SPIDER_ONLY, delta, rule_choice  # noqa: E402
+from tradeoff.report_summary import (  # noqa: E402
+    ALL_LOSE,
+    CHOSEN,
+    NO_GAIN,
+    SPIDER_ONLY,
+    delta,
+    rule_choice,
+    significant_loss,
+)
 from tradeoff.report_table import compute_rows, study_suites  # noqa: E402
 from tradeoff_tasks.records import write_text_atomically  # noqa: E402
 
@@ -53,9 +61,8 @@ def _cell(row: dict, probe: Probe, base: dict) -> str:
     if f"{probe.prefix}_delta" not in row:
         return "not run"
     mark = "" if base[f"{probe.name}_can_show_loss"] else " (cannot show a cost)"
-    significant = row[f"{probe.prefix}_delta"] < 0 and row[f"{probe.prefix}_mcnemar_p"] < 0.05
     text = delta(row, probe.prefix)
-    return (f"**{text}**" if significant else text) + mark
+    return (f"**{text}**" if significant_loss(row, probe) else text) + mark
 
 
 def _base_table(studies: list[dict], probes: list[Probe]) -> list[str]:

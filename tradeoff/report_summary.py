@@ -87,7 +87,8 @@ def _model_line(r: dict, probes: list[Probe], counting: list[Probe]) -> str:
     return "; ".join(parts) + "."
 
 
-def _loses(r: dict, p: Probe) -> bool:
+def significant_loss(r: dict, p: Probe) -> bool:
+    """A negative change on the probe with an exact McNemar p below ALPHA."""
     return r[f"{p.prefix}_delta"] < 0 and _significant(r, p.prefix)
 
 
@@ -104,7 +105,7 @@ def rule_choice(rows: list[dict], probes: list[Probe]) -> tuple[str, dict | None
     counting = counting_probes(rows, probes)
     if not counting:
         return SPIDER_ONLY, max(gainers, key=lambda r: r["spider_ex_delta"])
-    allowed = [r for r in gainers if not any(_loses(r, p) for p in counting)]
+    allowed = [r for r in gainers if not any(significant_loss(r, p) for p in counting)]
     if not allowed:
         return ALL_LOSE, None
     return CHOSEN, max(allowed, key=lambda r: r["spider_ex_delta"])
