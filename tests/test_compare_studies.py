@@ -52,9 +52,9 @@ def test_a_significant_loss_is_bold_and_a_probe_that_cannot_show_one_is_marked()
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory):
     out = tmp_path_factory.mktemp("comparison")
-    studies = [ROOT / "results" / "qwen2.5-coder-0.5b-spider", ROOT / "results" / "smollm2-135m-spider"]
+    studies = ["results/qwen2.5-coder-0.5b-spider", "results/smollm2-135m-spider"]  # as the committed one was made
     proc = subprocess.run(
-        [sys.executable, "-m", "tradeoff.cli", "compare", *map(str, studies), "--out", str(out)],
+        [sys.executable, "-m", "tradeoff.cli", "compare", *studies, "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -91,6 +91,7 @@ def test_the_committed_studies_side_by_side_agree_with_their_reports(comparison)
     assert picked["smollm2-135m-spider"][0].endswith("(no probe can show a cost: Spider alone)")
     assert picked["smollm2-135m-spider"][3].endswith("(cannot show a cost)")
     assert (comparison / "comparison.png").stat().st_size > 10_000
+    assert text == (ROOT / "results" / "comparison" / "comparison.md").read_text()  # the committed one is current
 
 
 def test_a_folder_that_is_not_a_study_is_one_line_and_exit_2(tmp_path):

@@ -1,6 +1,6 @@
 """Diverged trainings: read from each adapter's logged history and named in the report (no models)."""
 
-from tradeoff.report import _training_record_notes
+from tradeoff.report_sections import training_record_notes
 from tradeoff.report_table import divergence
 
 
@@ -23,14 +23,14 @@ def test_the_report_names_diverged_trainings_or_says_none_did():
     fine = {"model": "lr-0.0001-seed-42", "train_steps": 215, "diverged": ""}
     broken = {"model": "lr-0.01-seed-42", "train_steps": 215, "diverged": "loss nan at step 20"}
     lost = {"model": "lr-0.001-seed-42", "training_record": "missing"}
-    assert _training_record_notes([base, fine, broken]) == [
+    assert training_record_notes([base, fine, broken]) == [
         "",
         "**Diverged trainings**: lr-0.01-seed-42 (loss nan at step 20).",
     ]
-    notes = _training_record_notes([base, fine, lost])
+    notes = training_record_notes([base, fine, lost])
     assert (
         notes[1]
         == "Steps and loss not shown, the training record is not of the evaluated adapter: lr-0.001-seed-42 (missing)."
     )
     assert notes[3].startswith("No training diverged (trainings read: 1)")
-    assert _training_record_notes([base]) == []
+    assert training_record_notes([base]) == []
