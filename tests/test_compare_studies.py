@@ -35,6 +35,10 @@ def test_the_rule_picks_the_highest_ex_gain_without_a_significant_loss():
     assert rule_choice([base, row("1e-4", 0.05, 0.2, 0, 1)], [MMLU]) == (NO_GAIN, None)  # not significant
     blind = row("base", 0, 1, 0, 1, can_show=False)  # a probe at chance cannot veto anything
     assert rule_choice([blind, gentle, strong], [MMLU]) == (SPIDER_ONLY, strong)
+    # over seeds, a gain must hold for every seed (the largest McNemar p), a loss counts when their average shows it
+    seeds = gentle | {"mmlu_acc_seed_mean_p": 0.01, "spider_ex_seed_mean_p": 0.0001}
+    assert rule_choice([base, seeds], [MMLU]) == (ALL_LOSE, None)
+    assert rule_choice([base, seeds | {"spider_ex_mcnemar_p": 0.2}], [MMLU]) == (NO_GAIN, None)
 
 
 def test_a_significant_loss_is_bold_and_a_probe_that_cannot_show_one_is_marked():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tradeoff.plots import pareto_front
-from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
+from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci, sign_flip_p
 
 
 def test_a_constant_difference_has_a_zero_width_interval():
@@ -34,6 +34,20 @@ def test_mcnemar_exact_values():
     balanced = mcnemar_exact(np.array([1, 1, 0, 0]), np.array([0, 0, 1, 1]))
     assert balanced["p_value"] == pytest.approx(1.0)
     assert mcnemar_exact(np.ones(5), np.ones(5))["p_value"] == 1.0
+
+
+def test_the_sign_flip_test_is_mcnemar_for_one_model_and_sees_a_loss_of_the_seeds_average():
+    rng = np.random.default_rng(1)
+    base = (rng.random(300) < 0.5).astype(float)
+    one = np.where(rng.random(300) < 0.1, 1 - base, base)  # 0/1 scores of one model
+    assert sign_flip_p(one, base) == mcnemar_exact(one, base)["p_value"]
+    # three seeds, each losing other questions: their average is stronger evidence of a loss than any one seed
+    seeds = [np.where((base == 1) & (rng.random(300) < 0.05), 0.0, base) for _ in range(3)]
+    per_seed = [mcnemar_exact(seed, base)["p_value"] for seed in seeds]
+    assert sign_flip_p(np.mean(seeds, axis=0), base) < min(per_seed)
+    assert sign_flip_p(np.mean(seeds, axis=0), base, resamples=999) == pytest.approx(1 / 1000)  # its floor
+    alternating = np.array([1.0, 0.0] * 50)
+    assert sign_flip_p(np.full(100, 0.5), alternating) == 1.0  # gains and losses of the same size cancel
 
 
 def test_pareto_front_drops_dominated_points():

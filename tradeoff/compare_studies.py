@@ -117,8 +117,8 @@ def markdown(studies: list[dict]) -> str:
         "",
         "Recomputed by `tradeoff compare " + " ".join(str(s["dir"]) for s in studies) + "` from each results "
         "folder's files. Changes are against each study's own base in percentage points with 95% paired bootstrap "
-        "CIs, means over each learning rate's seeds; **bold**: a significant loss (exact McNemar p < 0.05, the "
-        "largest p of the seeds). A probe at chance or at its answer-position habit for a base cannot show that "
+        "CIs, means over each learning rate's seeds; **bold**: a significant loss (p < 0.05 in a paired sign-flip "
+        "test of the seed-averaged change; for one seed, the exact McNemar test). A probe at chance or at its answer-position habit for a base cannot show that "
         "base's cost (marked), and a probe a study did not run says nothing about it.",
         "",
         "## Base models",

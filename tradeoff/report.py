@@ -75,7 +75,8 @@ def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_d
         + f", training config `{study['training_config']}`. Prompting, the same for every model: "
         + _prompting(study, probes)
         + ". Changes are against the base model in percentage points with 95% paired bootstrap CIs "
-        "(2000 resamples of questions); p-values are exact McNemar tests against the base.",
+        "(2000 resamples of questions); p-values are exact McNemar tests against the base (over seeds: see the "
+        "decision rule).",
         "",
         "## Summary",
         "",

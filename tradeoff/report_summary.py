@@ -9,7 +9,7 @@ from tradeoff.diagnostics import LETTERS
 from tradeoff.plots import pareto_front
 from tradeoff.probes import Probe
 
-ALPHA = 0.05  # exact McNemar tests decide significance: percentile bootstrap intervals are too narrow for few flips
+ALPHA = 0.05  # exact tests decide significance: percentile bootstrap intervals are too narrow for few flips
 
 
 def pp(value: float) -> str:
@@ -26,10 +26,13 @@ def _significant(row: dict, prefix: str) -> bool:
 
 def decision_rule_text() -> list[str]:
     return [
-        f"Among the learning rates whose Spider EX gain is significant (exact McNemar, p < {ALPHA}), choose the "
-        "one with the highest EX whose change on every generality probe that can show a cost is not a "
-        f"significant loss (a negative change with p < {ALPHA}). A probe that cannot show a cost (previous "
-        "section) takes no part in the rule; with none left, the rule cannot weigh any cost."
+        f"Among the learning rates whose Spider EX gain is significant for every seed (exact McNemar, p < {ALPHA} "
+        "for each), choose the one with the highest EX (mean over seeds) whose change on every generality probe "
+        "that can show a cost is not a significant loss: a negative mean change whose paired sign-flip test over "
+        f"questions of the seed-averaged scores gives p < {ALPHA} (for one seed, the exact McNemar test). A gain "
+        "must hold for every seed and a cost counts when the seeds' average shows it, so that more seeds never hide "
+        "a cost. A probe that cannot show a cost (previous section) takes no part in the rule; with none left, "
+        "the rule cannot weigh any cost."
     ]
 
 
@@ -81,15 +84,22 @@ def _model_line(r: dict, probes: list[Probe], counting: list[Probe]) -> str:
         change = r[f"{p.prefix}_delta"]
         if p in counting:
             word = "loses" if change < 0 else "gains" if change > 0 else "keeps"
-            parts.append(f"{word} {abs(100 * change):.1f} pp of {p.label} (p = {r[f'{p.prefix}_mcnemar_p']:.3g})")
+            p_value = loss_p(r, p.prefix) if change < 0 else r[f"{p.prefix}_mcnemar_p"]
+            parts.append(f"{word} {abs(100 * change):.1f} pp of {p.label} (p = {p_value:.3g})")
         else:
             parts.append(f"{p.label} changes by {pp(change)} pp (not readable as a cost or its absence)")
     return "; ".join(parts) + "."
 
 
 def significant_loss(r: dict, p: Probe) -> bool:
-    """A negative change on the probe with an exact McNemar p below ALPHA."""
-    return r[f"{p.prefix}_delta"] < 0 and _significant(r, p.prefix)
+    """A negative change on the probe whose test is below ALPHA: over seeds, the sign-flip test of the
+    seed-averaged change (a row of one model: its exact McNemar test)."""
+    return r[f"{p.prefix}_delta"] < 0 and loss_p(r, p.prefix) < ALPHA
+
+
+def loss_p(row: dict, prefix: str) -> float:
+    """The p-value a loss is read with: the seed-averaged change's sign-flip test, or one model's McNemar test."""
+    return row.get(f"{prefix}_seed_mean_p", row[f"{prefix}_mcnemar_p"])
 
 
 NO_GAIN, SPIDER_ONLY, ALL_LOSE, CHOSEN = "no gain", "Spider only", "all lose", "chosen"  # the rule's outcomes

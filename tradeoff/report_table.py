@@ -15,7 +15,7 @@ from tradeoff.diagnostics import answer_positions, can_show_a_loss, position_deb
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.probes import Probe, study_probes
 from tradeoff.samples import Scores, load_suite
-from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci
+from tradeoff.stats import bootstrap_ci, mcnemar_exact, paired_bootstrap_ci, sign_flip_p
 from tradeoff_tasks.hardness import LEVELS as SPIDER_GROUPS
 
 log = logging.getLogger(__name__)
@@ -219,7 +219,9 @@ def seed_rows(rows: list[dict], scores: dict, prefixes: list[str]) -> list[dict]
     """Per learning rate: the mean over its seeds, the spread between seeds (min, max, standard deviation), the
     change against the base with a 95% CI from a paired bootstrap over questions of the seed-averaged
     per-question score (question sampling, with the seeds' disagreement folded into each question's score),
-    and the largest per-seed McNemar p-value (a change counts as significant only if it is for every seed).
+    the largest per-seed McNemar p-value (a gain counts as significant only if it is for every seed) and the
+    sign-flip test of the seed-averaged change (a loss counts as significant when the seeds' average shows it;
+    for one seed both are the exact McNemar test).
     The base row comes first, unchanged."""
     out = [rows[0]]
     for lr in sorted({r["learning_rate"] for r in rows[1:]}):
@@ -237,6 +239,7 @@ def seed_rows(rows: list[dict], scores: dict, prefixes: list[str]) -> list[dict]
                 f"{prefix}_seed_std": float(np.std(per_seed, ddof=1)) if len(per_seed) > 1 else 0.0,
                 f"{prefix}_mcnemar_p": max(r[f"{prefix}_mcnemar_p"] for r in models),
                 f"{prefix}_mcnemar_p_per_seed": [r[f"{prefix}_mcnemar_p"] for r in models],
+                f"{prefix}_seed_mean_p": sign_flip_p(averaged, pairs[0][1].correct),
             }
             del row[f"{prefix}_gained"], row[f"{prefix}_lost"]  # counted per seed, in the models' rows
         out.append(row)

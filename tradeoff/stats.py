@@ -1,4 +1,5 @@
-"""Paired statistics over per-question 0/1 scores: bootstrap CIs of a difference and McNemar's exact test."""
+"""Paired statistics over per-question scores: bootstrap CIs of a difference, McNemar's exact test, and a paired
+sign-flip permutation test for seed-averaged scores (which is McNemar's exact test for 0/1 scores)."""
 
 from __future__ import annotations
 
@@ -46,3 +47,22 @@ def mcnemar_exact(model: np.ndarray, base: np.ndarray) -> dict:
     top = max(log_terms)
     tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
     return {"gained": gained, "lost": lost, "p_value": min(1.0, 2 * tail)}
+
+
+def sign_flip_p(model: np.ndarray, base: np.ndarray, resamples: int = 10_000, seed: int = 0) -> float:
+    """Two-sided p-value that the mean per-question change model - base is zero, from a paired sign-flip
+    permutation test (each question's change keeps its size and gets a random sign). `model` may be a score
+    averaged over seeds (values between 0 and 1); for 0/1 scores of one model the test is McNemar's, and its exact
+    p-value is returned. Monte Carlo otherwise, so the smallest p is 1 / (resamples + 1)."""
+    model, base = np.asarray(model, dtype=float), np.asarray(base, dtype=float)
+    if np.all((model == 0) | (model == 1)):
+        return mcnemar_exact(model, base)["p_value"]
+    diff = (model - base)[model != base]
+    observed = abs(diff.sum()) - 1e-9 * diff.size  # a flip that ties the observed sum counts as extreme
+    rng = np.random.default_rng(seed)
+    extreme = 0
+    chunk = max(1, 2_000_000 // diff.size)  # bound memory: chunk x n signs at a time
+    for start in range(0, resamples, chunk):
+        signs = rng.choice((-1.0, 1.0), size=(min(chunk, resamples - start), diff.size))
+        extreme += int(np.sum(np.abs(signs @ diff) >= observed))
+    return (extreme + 1) / (resamples + 1)
