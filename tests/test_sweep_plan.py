@@ -247,6 +247,7 @@ def test_the_report_reads_steps_and_loss_only_from_the_record_of_the_evaluated_a
         "train_steps": 7,
         "train_epochs": 1.0,
         "final_train_loss": 0.5,
+        "diverged": "",  # the loss fell from 2.0 to 0.5
     }
     record.write_text(json.dumps({**meta, "adapter_sha256": "0" * 64}))  # a retrained adapter's
     assert training_figures(results, tag) == {"training_record": "of another adapter"}
