@@ -25,7 +25,7 @@ from tradeoff.report_summary import (  # noqa: E402
     rule_choice,
     significant_loss,
 )
-from tradeoff.report_table import compute_rows, study_suites  # noqa: E402
+from tradeoff.report_table import compute_rows, read_study  # noqa: E402
 from tradeoff_tasks.records import write_text_atomically  # noqa: E402
 
 RULE_OUTCOMES = {  # why the rule picked no rate, or picked on Spider alone
@@ -40,8 +40,8 @@ def load(results_dir: Path) -> dict:
     results_dir = Path(results_dir)
     if not (results_dir / "study.yaml").is_file():
         raise FileNotFoundError(f"{results_dir}: not a results folder of `tradeoff sweep` (no study.yaml)")
-    study, _ = study_suites(results_dir)
-    _, _, by_lr, probes = compute_rows(results_dir)
+    study = read_study(results_dir)
+    _, _, by_lr, probes = compute_rows(results_dir, study)
     gguf = f" (`{study['gguf_file']}`)" if study.get("gguf_file") else ""
     return {
         "dir": results_dir,

@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-import yaml
-
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.plots import metrics_vs_lr_plot, tradeoff_plot
 from tradeoff.probes import Probe
@@ -23,7 +21,7 @@ from tradeoff.report_sections import (
 from tradeoff.report_summary import decision_rule_text, probe_text, summary_text
 from tradeoff.report_summary import delta as _delta
 from tradeoff.report_summary import pp as _pp
-from tradeoff.report_table import SPIDER_GROUPS, compute_rows, study_tags
+from tradeoff.report_table import SPIDER_GROUPS, compute_rows, read_study, study_tags
 from tradeoff_tasks.records import atomic_path, write_json_atomically, write_text_atomically
 
 
@@ -196,9 +194,9 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 
 def write_report(results_dir: Path) -> Path:
     results_dir = Path(results_dir)
-    study = yaml.safe_load((results_dir / "study.yaml").read_text())
-    rows, subjects, by_lr, probes = compute_rows(results_dir)
-    _, unfinished = study_tags(results_dir)
+    study = read_study(results_dir)
+    rows, subjects, by_lr, probes = compute_rows(results_dir, study)
+    _, unfinished = study_tags(results_dir, study)
     _write_csv(results_dir / "summary.csv", rows)
     write_json_atomically(results_dir / "summary.json", {"models": rows, "learning_rates": by_lr})
     _write_csv(results_dir / "subjects.csv", subjects)

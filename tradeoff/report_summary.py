@@ -20,10 +20,6 @@ def delta(row: dict, prefix: str) -> str:
     return f"{pp(row[f'{prefix}_delta'])} [{pp(row[f'{prefix}_delta_ci_low'])}, {pp(row[f'{prefix}_delta_ci_high'])}]"
 
 
-def _significant(row: dict, prefix: str) -> bool:
-    return row[f"{prefix}_mcnemar_p"] < ALPHA
-
-
 def decision_rule_text() -> list[str]:
     return [
         f"Among the learning rates whose Spider EX gain is significant for every seed (exact McNemar, p < {ALPHA} "
@@ -102,6 +98,12 @@ def loss_p(row: dict, prefix: str) -> float:
     return row.get(f"{prefix}_seed_mean_p", row[f"{prefix}_mcnemar_p"])
 
 
+def significant_gain(row: dict, prefix: str) -> bool:
+    """A positive change whose exact McNemar test is below ALPHA for every seed: a row over seeds holds the
+    largest per-seed p (a loss, by contrast, is read from the seeds' average: loss_p)."""
+    return row[f"{prefix}_delta"] > 0 and row[f"{prefix}_mcnemar_p"] < ALPHA
+
+
 NO_GAIN, SPIDER_ONLY, ALL_LOSE, CHOSEN = "no gain", "Spider only", "all lose", "chosen"  # the rule's outcomes
 
 
@@ -109,7 +111,7 @@ def rule_choice(rows: list[dict], probes: list[Probe]) -> tuple[str, dict | None
     """The decision rule's outcome and the learning rate's row it picks: CHOSEN; SPIDER_ONLY (no probe can show
     a cost, so the highest significant EX gain); ALL_LOSE or NO_GAIN (no row)."""
     tuned = [r for r in rows if r["model"] != "base"]
-    gainers = [r for r in tuned if r["spider_ex_delta"] > 0 and _significant(r, "spider_ex")]
+    gainers = [r for r in tuned if significant_gain(r, "spider_ex")]
     if not gainers:
         return NO_GAIN, None
     counting = counting_probes(rows, probes)

@@ -56,19 +56,19 @@ def _metric(prefix: str, model: np.ndarray, base: np.ndarray, with_test: bool) -
     return row
 
 
-def study_suites(results_dir: Path) -> tuple[dict, list[Probe]]:
-    """The study as run (study.yaml) and its generality probes."""
-    study = yaml.safe_load((results_dir / "study.yaml").read_text())
-    return study, study_probes(study)
+def read_study(results_dir: Path) -> dict:
+    """The study as run: the results folder's study.yaml, which the sweep writes with its overrides applied."""
+    return yaml.safe_load((Path(results_dir) / "study.yaml").read_text())
 
 
-def study_tags(results_dir: Path) -> tuple[list[tuple[str, float | None]], list[str]]:
+def study_tags(results_dir: Path, study: dict | None = None) -> tuple[list[tuple[str, float | None]], list[str]]:
     """(tag, learning rate) of every model with all its evaluations, base first, then by learning rate and seed;
     and the tags of the study's models that are not finished yet (the report names them rather than dropping
-    them). A study.yaml without `seeds` trained the default seed."""
+    them). A study.yaml without `seeds` trained the default seed. `study`: read_study's, if already read."""
     from tradeoff.study import trainings
 
-    study, probes = study_suites(results_dir)
+    study = read_study(results_dir) if study is None else study
+    probes = study_probes(study)
     suites = [layout.SPIDER, *(p.name for p in probes)]
     tags = [(layout.BASE, None)] + [(layout.model_tag(lr, seed), lr) for lr, seed in trainings(study)]
     base_settings = {s: layout.recorded_settings(layout.eval_dir(results_dir, layout.BASE, s)) for s in suites}
@@ -108,14 +108,20 @@ def training_figures(results_dir: Path, tag: str) -> dict:
         status = "of the evaluated adapter"
     else:
         return {"training_record": "of another adapter"}
-    losses = [e["loss"] for e in meta.get("loss_history", []) if "loss" in e]
+    history = meta.get("loss_history", [])
+    losses = logged_losses(history)
     return {
         "training_record": status,
         "train_steps": meta.get("steps"),
         "train_epochs": meta.get("epochs"),
         "final_train_loss": losses[-1] if losses else None,
-        "diverged": divergence(meta.get("loss_history", [])),
+        "diverged": divergence(history),
     }
+
+
+def logged_losses(loss_history: list[dict]) -> list[float]:
+    """The training losses in a record's history, in step order (its other entries log evaluation or the end)."""
+    return [e["loss"] for e in loss_history if "loss" in e]
 
 
 def divergence(loss_history: list[dict]) -> str:
@@ -125,7 +131,7 @@ def divergence(loss_history: list[dict]) -> str:
         for key in ("loss", "grad_norm"):
             if key in entry and not math.isfinite(entry[key]):
                 return f"{key} {entry[key]} at step {entry.get('step')}"
-    losses = [e["loss"] for e in loss_history if "loss" in e]
+    losses = logged_losses(loss_history)
     if len(losses) > 1 and losses[-1] > losses[0]:
         return f"loss rose from {losses[0]:.3f} to {losses[-1]:.3f}"
     return ""
@@ -178,11 +184,15 @@ def _can_show(base_row: dict, probe: Probe) -> dict:
     }
 
 
-def compute_rows(results_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Probe]]:
+def compute_rows(
+    results_dir: Path, study: dict | None = None
+) -> tuple[list[dict], list[dict], list[dict], list[Probe]]:
     """One row per finished model (base first), one row per (model, subject) of the multiple-choice probes with
-    its change, one row per learning rate over its seeds (base first; see seed_rows), and the probes."""
-    tags, _ = study_tags(results_dir)
-    _, probes = study_suites(results_dir)
+    its change, one row per learning rate over its seeds (base first; see seed_rows), and the probes.
+    `study`: read_study's, if already read."""
+    study = read_study(results_dir) if study is None else study
+    tags, _ = study_tags(results_dir, study)
+    probes = study_probes(study)
     suites = [layout.SPIDER, *(p.name for p in probes)]
     base_suites = {s: load_suite(results_dir, layout.BASE, s) for s in suites}
     # the base's scores as the report reads them, once: every model is compared with them
