@@ -5,12 +5,18 @@ been evaluated. A study with `seeds_around_best: [42, 43, 44]` therefore runs it
 first seed), then picks the rate whose adapter scores the highest Spider EX (mean over the questions, as the
 report reads it) and trains and evaluates these seeds at that rate and at the rates next to it in the grid.
 The choice is recomputed from the results on every run of the sweep, so it is the same each time.
+
+The study's answer is the decision rule's choice (tradeoff/report_summary.py), which need not be one of those
+rates: once they are evaluated, a rate the rule picks on fewer seeds gets the same seeds, and the rule is read
+again, since the new seeds may show a cost the first one hid (seed_the_choice).
 """
 
 from __future__ import annotations
 
 from tradeoff import layout
 from tradeoff.evaluation import evaluation_done
+from tradeoff.probes import Probe
+from tradeoff.report_summary import rule_choice
 from tradeoff.samples import load_suite
 from tradeoff.study import Study
 
@@ -49,3 +55,27 @@ def seeds_around_best(study: Study) -> tuple[float, dict[float, list[int]]]:
     i = rates.index(best)
     trained = _seeds_by_rate(study)
     return best, {lr: sorted({*trained[lr], *study.seeds_around_best}) for lr in rates[max(i - 1, 0) : i + 2]}
+
+
+def choice_to_seed(by_lr: list[dict], probes: list[Probe], seeds: list[int]) -> float | None:
+    """The learning rate the decision rule picks from the report's rows per learning rate (base first), if it
+    has not been trained with every one of `seeds` yet; else None (no choice, or its seeds are all in)."""
+    _, row = rule_choice(by_lr, probes)
+    if row is None or set(seeds) <= set(row["seeds"]):
+        return None
+    return row["learning_rate"]
+
+
+def seed_the_choice(study: Study) -> float | None:
+    """choice_to_seed on the study's results as the report reads them; None while the base or a model is
+    unfinished there (the rule would be read without it)."""
+    from tradeoff.report_table import compute_rows, read_study, study_tags  # the report's reading, at run time
+
+    recorded = read_study(study.results)
+    try:
+        if study_tags(study.results, recorded)[1]:
+            return None
+    except FileNotFoundError:  # no finished evaluation of the base
+        return None
+    _, _, by_lr, probes = compute_rows(study.results, recorded)
+    return choice_to_seed(by_lr, probes, study.seeds_around_best)

@@ -27,7 +27,7 @@ from tradeoff.evaluation import convert_base, converted_base, evaluate_model, ev
 from tradeoff.layout import model_tag
 from tradeoff.probe_data import prepare_probes, prepared
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
-from tradeoff.seeds_around_best import seeds_around_best
+from tradeoff.seeds_around_best import seed_the_choice, seeds_around_best
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
 from tradeoff.study import Study
 from tradeoff_tasks.records import hardware, library_versions, write_json_atomically
@@ -176,11 +176,20 @@ def run_sweep(study: Study) -> list[str]:
             raise SweepError(f"{study.source}: {e}") from None
         study.seeds_by_lr = {**study.seeds_by_lr, **around}
         rates = ", ".join(f"{lr:g}" for lr in around)
-        _write_study_record(
-            study, f"seeds_by_lr chosen by seeds_around_best: best Spider EX at lr {best:g}; its seeds at {rates}"
-        )
+        note = f"seeds_by_lr chosen by seeds_around_best: best Spider EX at lr {best:g}; its seeds at {rates}"
+        _write_study_record(study, note)
         print(f"sweep {study.name}: best Spider EX at lr {best:g}; seeds {study.seeds_around_best} at {rates}")
         ran += _run_plan(study)
+        for _ in study.learning_rates:  # the choice moves to another rate at most once per rate
+            choice = seed_the_choice(study)
+            if choice is None:
+                break
+            trained = {seed for lr, seed in study.trainings() if lr == choice}
+            study.seeds_by_lr = {**study.seeds_by_lr, choice: sorted(trained | set(study.seeds_around_best))}
+            note += f"; the decision rule's choice, lr {choice:g}, gets them too"
+            _write_study_record(study, note)
+            print(f"sweep {study.name}: the decision rule picks lr {choice:g}; seeds {study.seeds_around_best} there")
+            ran += _run_plan(study)
     return ran
 
 
