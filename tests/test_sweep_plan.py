@@ -1,14 +1,14 @@
-"""What the sweep plans and what it does not do again (no models run): seeds around the best rate, an adapter
-retrained or evaluated elsewhere, a changed setting, a stopped evaluation's completed suites, the training
-record the report reads, a training over two GPUs."""
+"""What the sweep plans and what it does not do again (no models run): an adapter retrained or evaluated
+elsewhere, a changed setting, a stopped evaluation's completed suites, the training record the report reads, a
+training over two GPUs. Where the extra seeds go: tests/test_seeds_around_best.py."""
 
-import gzip
 import hashlib
 import json
 import shutil
 
 import pytest
-import yaml
+
+from tests.minimal_study import evaluated_on_spider, small_study
 
 
 def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
@@ -22,79 +22,11 @@ def test_an_adapter_is_not_evaluated_on_another_base(tmp_path):
         check_adapter_base(tmp_path, "models/a", "x.gguf")
 
 
-def _small_study(tmp_path, **settings):
-    """A one-rate study whose files live under tmp_path (nothing in it is run)."""
-    from tradeoff.study import Study
-
-    defaults = dict(name="s", base_model="m", training_config="c", learning_rates=[1e-3], spider_dir="d")
-    return Study(**{**defaults, **settings}, results_dir=str(tmp_path / "results"), runs_dir=str(tmp_path / "runs"))
-
-
-def _evaluated_on_spider(study, lr, seed, ex: list[float]):
-    """What the sweep leaves for an adapter evaluated on Spider: its weights, their stamp and the samples."""
-    from tradeoff.evaluation import eval_dir
-    from tradeoff.sweep import adapter_dir
-
-    adapter = adapter_dir(study, lr, seed)
-    adapter.mkdir(parents=True)
-    (adapter / "training_meta.json").write_text("{}")
-    (adapter / "adapter_model.safetensors").write_bytes(f"weights {lr} {seed}".encode())
-    folder = eval_dir(study, f"lr-{lr:g}-seed-{seed}", "spider_exec")
-    folder.mkdir(parents=True)
-    (folder / "evaluated_model.txt").write_text(hashlib.sha256(f"weights {lr} {seed}".encode()).hexdigest() + "\n")
-    rows = [{"doc": {"index": i, "hardness": "easy"}, "exec_match": x} for i, x in enumerate(ex)]
-    with gzip.open(folder / "samples_spider_exec.jsonl.gz", "wt") as f:
-        f.writelines(json.dumps(row) + "\n" for row in rows)
-
-
-def test_seeds_around_best_go_to_the_best_rate_and_its_neighbours(tmp_path):
-    from tradeoff.seeds_around_best import seeds_around_best
-
-    study = _small_study(tmp_path, learning_rates=[1e-4, 5e-4, 1e-3, 2e-3], seeds_around_best=[43, 44])
-    for lr, ex in ((1e-4, [1, 0, 0, 0]), (5e-4, [1, 1, 1, 0]), (1e-3, [1, 1, 0, 0])):
-        _evaluated_on_spider(study, lr, 42, ex)
-    with pytest.raises(ValueError, match="missing: 0.002"):
-        seeds_around_best(study)
-    _evaluated_on_spider(study, 2e-3, 42, [0, 0, 0, 0])
-    best, around = seeds_around_best(study)
-    assert best == 5e-4
-    assert around == {1e-4: [42, 43, 44], 5e-4: [42, 43, 44], 1e-3: [42, 43, 44]}  # the grid's seed is kept
-    edge = _small_study(tmp_path / "edge", learning_rates=[1e-4, 2e-3], seeds_around_best=[42, 43])
-    _evaluated_on_spider(edge, 1e-4, 42, [0])
-    _evaluated_on_spider(edge, 2e-3, 42, [1])  # the best at the end of the grid has one neighbour
-    assert seeds_around_best(edge) == (2e-3, {1e-4: [42, 43], 2e-3: [42, 43]})
-
-
-def test_the_sweep_adds_the_seeds_once_the_grid_is_evaluated(tmp_path, monkeypatch):
-    from tradeoff import sweep
-
-    (tmp_path / "c").write_text("{}")
-    study = _small_study(
-        tmp_path, learning_rates=[1e-4, 1e-3], seeds_around_best=[42, 7], training_config=str(tmp_path / "c")
-    )
-    planned = []
-
-    def run_steps(steps, *args, **kwargs):  # the grid is evaluated by the first plan
-        planned.append([step.name for step in steps])
-        if len(planned) == 1:
-            _evaluated_on_spider(study, 1e-4, 42, [0, 1])
-            _evaluated_on_spider(study, 1e-3, 42, [1, 1])
-        return [step.name for step in steps]
-
-    monkeypatch.setattr(sweep, "run_steps", run_steps)
-    sweep.run_sweep(study)
-    assert "train-lr-0.001-seed-7" not in planned[0]
-    assert {"train-lr-0.001-seed-7", "train-lr-0.0001-seed-7", "eval-lr-0.001-seed-7"} <= set(planned[1])
-    record = (study.results / "study.yaml").read_text()
-    assert "best Spider EX at lr 0.001" in record
-    assert yaml.safe_load(record)["seeds_by_lr"] == {1e-4: [7, 42], 1e-3: [7, 42]}  # the report plans from it
-
-
 def test_a_retrained_adapter_is_evaluated_again(tmp_path):
     from tradeoff.evaluation import eval_dir
     from tradeoff.sweep import adapter_dir, plan
 
-    study = _small_study(tmp_path)
+    study = small_study(tmp_path)
     adapter = adapter_dir(study, 1e-3, 42)  # a study without `seeds` trains seed 42
     adapter.mkdir(parents=True)
     (adapter / "training_meta.json").write_text("{}")
@@ -125,7 +57,7 @@ def test_a_changed_setting_is_evaluated_again(tmp_path):
     from tradeoff.evaluation import eval_dir, evaluation_done, suite_settings
     from tradeoff.probes import ProbeSettings
 
-    study = _small_study(tmp_path, probes={"gsm8k": ProbeSettings(num_fewshot=5), "mmlu": ProbeSettings()})
+    study = small_study(tmp_path, probes={"gsm8k": ProbeSettings(num_fewshot=5), "mmlu": ProbeSettings()})
     for suite in study.suites():
         eval_dir(study, "base", suite).mkdir(parents=True)
         (eval_dir(study, "base", suite) / "evaluated_model.txt").write_text("base\n")
@@ -155,7 +87,7 @@ def test_a_stopped_evaluation_keeps_the_suites_that_completed(tmp_path, monkeypa
     from tradeoff.step_commands import TimeLimitReached
     from tradeoff.sweep import plan
 
-    study = _small_study(tmp_path, probes={"gsm8k": ProbeSettings()})
+    study = small_study(tmp_path, probes={"gsm8k": ProbeSettings()})
     assert study.suites() == ["spider_exec", "gsm8k"]
     calls = []
 
@@ -194,7 +126,7 @@ def test_a_model_evaluated_elsewhere_is_not_trained_again_when_its_record_names_
     from tradeoff.evaluation import eval_dir, suite_settings
     from tradeoff.sweep import _record_training, adapter_dir, plan
 
-    study = _small_study(tmp_path)
+    study = small_study(tmp_path)
     adapter, tag = adapter_dir(study, 1e-3, 42), "lr-0.001-seed-42"
     adapter.mkdir(parents=True)
     (adapter / "training_meta.json").write_text('{"steps": 3}')
@@ -222,7 +154,7 @@ def test_a_model_evaluated_elsewhere_is_not_trained_again_when_its_record_names_
 def test_each_adapter_is_evaluated_right_after_its_training(tmp_path):
     from tradeoff.sweep import plan
 
-    study = _small_study(tmp_path, learning_rates=[1e-3, 1e-2], seeds=[1, 2])
+    study = small_study(tmp_path, learning_rates=[1e-3, 1e-2], seeds=[1, 2])
     names = [step.name for step in plan(study)]
     tags = ["lr-0.001-seed-1", "lr-0.001-seed-2", "lr-0.01-seed-1", "lr-0.01-seed-2"]
     assert names == ["eval-base"] + [f"{kind}-{tag}" for tag in tags for kind in ("train", "eval")]
@@ -231,8 +163,8 @@ def test_each_adapter_is_evaluated_right_after_its_training(tmp_path):
 def test_the_report_reads_steps_and_loss_only_from_the_record_of_the_evaluated_adapter(tmp_path):
     from tradeoff.report_table import training_figures
 
-    study = _small_study(tmp_path)
-    _evaluated_on_spider(study, 1e-3, 42, [1.0, 0.0])
+    study = small_study(tmp_path)
+    evaluated_on_spider(study, 1e-3, 42, [1.0, 0.0])
     tag, results = "lr-0.001-seed-42", study.results
     assert training_figures(results, tag) == {"training_record": "missing"}  # lost with the machine, say
     meta = {"steps": 7, "epochs": 1.0, "loss_history": [{"loss": 2.0}, {"loss": 0.5}]}
@@ -277,82 +209,3 @@ def test_a_training_over_two_gpus_is_launched_with_two_processes_on_both(tmp_pat
     command = launched["train-lr-0.001-seed-42"]
     assert command[command.index("--num_processes") + 1] == "2"
     assert "harness_configs/accelerate/multi_gpu.yaml" in command
-
-
-def _rate(lr, seeds, ex_p, humaneval, humaneval_p):
-    """A report row of one learning rate over its seeds: its EX gain, and a HumanEval change."""
-    return {
-        "model": f"lr-{lr:g}",
-        "learning_rate": lr,
-        "seeds": seeds,
-        "spider_ex_delta": 0.1,
-        "spider_ex_mcnemar_p": ex_p,
-        "humaneval_pass1_delta": humaneval,
-        "humaneval_pass1_mcnemar_p": humaneval_p,
-    }
-
-
-def test_the_rule_s_choice_gets_the_seeds_until_it_has_them_all():
-    from tradeoff.probes import PROBES
-    from tradeoff.seeds_around_best import choice_to_seed
-
-    humaneval = PROBES["humaneval"]
-    base = {"model": "base", "learning_rate": None, "humaneval_can_show_loss": True}
-    gentle = _rate(1e-4, [42], 0.001, -0.05, 0.09)  # one seed, no significant loss: the rule's choice
-    seeded = _rate(5e-4, [42, 43, 44], 0.001, -0.09, 0.003)  # the best EX, a loss over its seeds
-    assert choice_to_seed([base, gentle, seeded], [humaneval], [42, 43, 44]) == 1e-4
-    gentle_seeded = gentle | {"seeds": [42, 43, 44], "humaneval_pass1_seed_mean_p": 0.2}
-    assert choice_to_seed([base, gentle_seeded, seeded], [humaneval], [42, 43, 44]) is None  # all in
-    assert choice_to_seed([base, gentle, seeded], [humaneval], [42]) is None
-    assert choice_to_seed([base, seeded], [humaneval], [42, 43, 44]) is None  # every gain loses: no choice
-
-
-def test_the_committed_qwen_study_seeds_its_rule_s_choice_next():
-    """On the committed study's report rows (tests/test_committed_results.py keeps them current)."""
-    from tests.conftest import ROOT
-    from tradeoff.probes import study_probes
-    from tradeoff.report_table import read_study
-    from tradeoff.seeds_around_best import choice_to_seed
-
-    results = ROOT / "results" / "qwen2.5-coder-0.5b-spider"
-    by_lr = json.loads((results / "summary.json").read_text())["learning_rates"]
-    study = read_study(results)
-    assert choice_to_seed(by_lr, study_probes(study), study["seeds_around_best"]) == 1e-4
-
-
-def _sweep_with_choices(tmp_path, monkeypatch, choose):
-    """Run the sweep of a three-rate study (no models run; the grid is evaluated by the first plan) with the
-    decision rule's choices given by `choose`; returns the study and the names of each plan's steps."""
-    from tradeoff import sweep
-
-    (tmp_path / "c").write_text("{}")
-    study = _small_study(
-        tmp_path, learning_rates=[2e-5, 1e-4, 1e-3], seeds_around_best=[42, 7], training_config=str(tmp_path / "c")
-    )
-    planned = []
-
-    def run_steps(steps, *args, **kwargs):
-        planned.append([step.name for step in steps])
-        if len(planned) == 1:
-            for lr, ex in ((2e-5, [0, 0]), (1e-4, [0, 1]), (1e-3, [1, 1])):
-                _evaluated_on_spider(study, lr, 42, ex)
-        return [step.name for step in steps]
-
-    monkeypatch.setattr(sweep, "run_steps", run_steps)
-    monkeypatch.setattr(sweep, "seed_the_choice", choose)
-    sweep.run_sweep(study)
-    return study, planned
-
-
-def test_the_sweep_seeds_the_rule_s_choice_and_reads_the_rule_again(tmp_path, monkeypatch):
-    choices = iter([2e-5, 1e-4])  # the rule moves once the first choice's seeds are in, then settles
-    study, planned = _sweep_with_choices(tmp_path, monkeypatch, lambda s: next(choices, None))
-    assert len(planned) == 4  # the grid, the seeds around the best, the first choice, then the next
-    assert "train-lr-2e-05-seed-7" not in planned[1] and "train-lr-2e-05-seed-7" in planned[2]
-    record = (study.results / "study.yaml").read_text()
-    assert "the decision rule's choice, lr 2e-05, gets them too" in record
-    assert yaml.safe_load(record)["seeds_by_lr"][2e-5] == [7, 42]
-    never_settles = tmp_path / "never"
-    never_settles.mkdir()
-    study, planned = _sweep_with_choices(never_settles, monkeypatch, lambda s: 1e-3)
-    assert len(planned) == 2 + len(study.learning_rates)  # bounded: once per rate
