@@ -74,6 +74,17 @@ def test_the_rule_skips_a_learning_rate_with_a_significant_loss_on_a_probe_that_
     assert "lr 0.0001 -> 0.001: 0.45" in text  # 9 MMLU points lost for 20 EX points gained
 
 
+def test_when_every_gain_costs_the_report_names_only_the_probes_each_rate_lost_on():
+    gsm8k = {"gsm8k_em": 0.3, "gsm8k_em_delta": 0.0, "gsm8k_em_mcnemar_p": 1.0, "gsm8k_can_show_loss": True}
+    base = _row("base", None, 0.1, 1.0, 0.5, 1.0) | gsm8k | {"mmlu_can_show_loss": True}
+    strong = (
+        _row("lr-1e-03", 1e-3, 0.5, 1e-9, 0.40, 1e-5) | gsm8k | {"gsm8k_em_delta": 0.02, "gsm8k_em_mcnemar_p": 0.01}
+    )
+    text = "\n".join(summary_text([base, strong], [PROBES["mmlu"], PROBES["gsm8k"]]))
+    assert "lost significantly on a probe that can show a cost: lr 0.001 on MMLU." in text  # not on GSM8K: it gained
+    assert "gains 2.0 pp of GSM8K" in text
+
+
 def test_without_a_probe_that_can_show_a_cost_the_report_never_claims_there_was_none():
     text = "\n".join(summary_text(_rows(can_show=False), [PROBES["mmlu"]]))
     assert "cannot say what specializing costs" in text and "lr 0.001" in text

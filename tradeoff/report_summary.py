@@ -98,6 +98,11 @@ def loss_p(row: dict, prefix: str) -> float:
     return row.get(f"{prefix}_seed_mean_p", row[f"{prefix}_mcnemar_p"])
 
 
+def _losses(r: dict, counting: list[Probe]) -> str:
+    lost = ", ".join(p.label for p in counting if significant_loss(r, p))
+    return f"lr {r['learning_rate']:g} on {lost}"
+
+
 def significant_gain(row: dict, prefix: str) -> bool:
     """A positive change whose exact McNemar test is below ALPHA for every seed: a row over seeds holds the
     largest per-seed p (a loss, by contrast, is read from the seeds' average: loss_p)."""
@@ -141,9 +146,11 @@ def summary_text(rows: list[dict], probes: list[Probe]) -> list[str]:
             "A base model with ability to lose, and probes that can see the loss, are needed to answer the question."
         ]
     if outcome == ALL_LOSE:
-        names = ", ".join(p.label for p in counting)
         return lines + [
-            f"Every learning rate that improved Spider EX significantly also lost significantly on {names}."
+            "Every learning rate that improved Spider EX significantly also lost significantly on a probe that "
+            "can show a cost: "
+            + "; ".join(_losses(r, counting) for r in tuned if significant_gain(r, "spider_ex"))
+            + "."
         ]
     costs = ", ".join(f"{p.label} {pp(choice[f'{p.prefix}_delta'])} pp" for p in counting)
     lines.append(f"By the rule: lr {choice['learning_rate']:g} (EX {pp(choice['spider_ex_delta'])} pp; {costs}).")
