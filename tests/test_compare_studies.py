@@ -11,6 +11,8 @@ import pytest
 from tests.conftest import ROOT
 from tradeoff.probes import PROBES
 from tradeoff.report_summary import ALL_LOSE, CHOSEN, NO_GAIN, SPIDER_ONLY, rule_choice
+from tradeoff.report_table import read_study
+from tradeoff.study import trainings
 
 MMLU = PROBES["mmlu"]
 
@@ -56,7 +58,11 @@ def test_a_significant_loss_is_bold_and_a_probe_that_cannot_show_one_is_marked()
 @pytest.fixture(scope="module")
 def comparison(tmp_path_factory):
     out = tmp_path_factory.mktemp("comparison")
-    studies = ["results/qwen2.5-coder-0.5b-spider", "results/smollm2-135m-spider"]  # as the committed one was made
+    studies = [  # as the committed one was made
+        "results/qwen2.5-coder-1.5b-spider",
+        "results/qwen2.5-coder-0.5b-spider",
+        "results/smollm2-135m-spider",
+    ]
     proc = subprocess.run(
         [sys.executable, "-m", "tradeoff.cli", "compare", *studies, "--out", str(out)],
         cwd=ROOT,
@@ -81,15 +87,22 @@ def test_the_committed_studies_side_by_side_agree_with_their_reports(comparison)
     bases = table_rows(text, "Base models")
     picked = table_rows(text, "What each study's decision rule picks, and its cost")
     best = table_rows(text, "The highest Spider EX of each study, and its cost")
-    for name, probes in (("qwen2.5-coder-0.5b-spider", 4), ("smollm2-135m-spider", 1)):
+    for name, probes in (
+        ("qwen2.5-coder-1.5b-spider", 4),
+        ("qwen2.5-coder-0.5b-spider", 4),
+        ("smollm2-135m-spider", 1),
+    ):
         folder = ROOT / "results" / name
         summary = json.loads((folder / "summary.json").read_text())["learning_rates"]
         assert bases[name][1] == f"{summary[0]['spider_ex']:.4f}"
         assert bases[name][2:].count("not run") == 4 - probes  # a probe the study did not run is not a score
+        models = json.loads((folder / "summary.json").read_text())["models"]
+        planned = len(trainings(read_study(folder)))
+        assert bases[name][-1] == f"{len(models) - 1} of {planned}"  # a study still running says so
         top = max(summary[1:], key=lambda r: r["spider_ex"])
         assert best[name][:2] == [f"{top['learning_rate']:g}", ", ".join(map(str, top["seeds"]))]
-        ruled = re.search(r"lr (\S+) \(EX", (folder / "report.md").read_text()).group(1)
-        assert picked[name][0].split(" ")[0] == ruled
+        ruled = re.search(r"(?:By the rule|Spider alone): lr (\S+) \(EX", (folder / "report.md").read_text())
+        assert picked[name][0].split(" ")[0] == (ruled.group(1) if ruled else "—")  # no pick: a dash and why
     # SmolLM2's MMLU is at chance: marked in every table, and its pick is said to rest on Spider alone
     assert bases["smollm2-135m-spider"][2] == "0.2381 (at chance/habit)"
     assert picked["smollm2-135m-spider"][0].endswith("(no probe can show a cost: Spider alone)")

@@ -25,7 +25,7 @@ from tradeoff.report_summary import (  # noqa: E402
     rule_choice,
     significant_loss,
 )
-from tradeoff.report_table import compute_rows, read_study  # noqa: E402
+from tradeoff.report_table import compute_rows, read_study, study_tags  # noqa: E402
 from tradeoff_tasks.records import write_text_atomically  # noqa: E402
 
 RULE_OUTCOMES = {  # why the rule picked no rate, or picked on Spider alone
@@ -42,6 +42,7 @@ def load(results_dir: Path) -> dict:
         raise FileNotFoundError(f"{results_dir}: not a results folder of `tradeoff sweep` (no study.yaml)")
     study = read_study(results_dir)
     _, _, by_lr, probes = compute_rows(results_dir, study)
+    finished, unfinished = study_tags(results_dir, study)
     gguf = f" (`{study['gguf_file']}`)" if study.get("gguf_file") else ""
     return {
         "dir": results_dir,
@@ -49,6 +50,8 @@ def load(results_dir: Path) -> dict:
         "base_model": f"`{study['base_model']}`{gguf}",
         "probes": probes,
         "rows": by_lr,
+        # a study still running shows its best EX among the models finished so far: the table says how many
+        "models_finished": f"{len(finished) - 1} of {len(finished) - 1 + len(unfinished)}",
     }
 
 
@@ -66,8 +69,8 @@ def _cell(row: dict, probe: Probe, base: dict) -> str:
 
 
 def _base_table(studies: list[dict], probes: list[Probe]) -> list[str]:
-    out = ["| study | base model | Spider EX | " + " | ".join(p.label for p in probes) + " |"]
-    out.append("|---" * (3 + len(probes)) + "|")
+    out = ["| study | base model | Spider EX | " + " | ".join(p.label for p in probes) + " | adapters evaluated |"]
+    out.append("|---" * (4 + len(probes)) + "|")
     for s in studies:
         base = s["rows"][0]
         cells = [s["name"], s["base_model"], f"{base['spider_ex']:.4f}"]
@@ -78,6 +81,7 @@ def _base_table(studies: list[dict], probes: list[Probe]) -> list[str]:
                 cells.append(
                     f"{base[p.prefix]:.4f}" + ("" if base[f"{p.name}_can_show_loss"] else " (at chance/habit)")
                 )
+        cells.append(s["models_finished"])
         out.append("| " + " | ".join(cells) + " |")
     return out
 
