@@ -28,25 +28,10 @@ def test_seeds_around_best_go_to_the_best_rate_and_its_neighbours(tmp_path):
 
 
 def test_the_sweep_adds_the_seeds_once_the_grid_is_evaluated(tmp_path, monkeypatch):
-    from tradeoff import sweep
-
-    (tmp_path / "c").write_text("{}")
-    study = small_study(
-        tmp_path, learning_rates=[1e-4, 1e-3], seeds_around_best=[42, 7], training_config=str(tmp_path / "c")
-    )
-    planned = []
-
-    def run_steps(steps, *args, **kwargs):  # the grid is evaluated by the first plan
-        planned.append([step.name for step in steps])
-        if len(planned) == 1:
-            evaluated_on_spider(study, 1e-4, 42, [0, 1])
-            evaluated_on_spider(study, 1e-3, 42, [1, 1])
-        return [step.name for step in steps]
-
-    monkeypatch.setattr(sweep, "run_steps", run_steps)
-    sweep.run_sweep(study)
+    study, planned = _sweep_with_choices(tmp_path, monkeypatch, None, grid={1e-4: [0, 1], 1e-3: [1, 1]})
     assert "train-lr-0.001-seed-7" not in planned[0]
     assert {"train-lr-0.001-seed-7", "train-lr-0.0001-seed-7", "eval-lr-0.001-seed-7"} <= set(planned[1])
+    assert len(planned) == 2  # no base evaluated here: the rule is not read
     record = (study.results / "study.yaml").read_text()
     assert "best Spider EX at lr 0.001" in record
     assert yaml.safe_load(record)["seeds_by_lr"] == {1e-4: [7, 42], 1e-3: [7, 42]}  # the report plans from it
@@ -93,26 +78,31 @@ def test_the_committed_qwen_study_seeds_its_rule_s_choice_next():
     assert choice_to_seed(by_lr, study_probes(study), study["seeds_around_best"]) == 1e-4
 
 
-def _sweep_with_choices(tmp_path, monkeypatch, choose):
-    """Run the sweep of a three-rate study (no models run; the grid is evaluated by the first plan) with the
-    decision rule's choices given by `choose`; returns the study and the names of each plan's steps."""
+GRID = {2e-5: [0, 0], 1e-4: [0, 1], 1e-3: [1, 1]}  # each rate's Spider answers with seed 42
+
+
+def _sweep_with_choices(tmp_path, monkeypatch, choose, grid=GRID):
+    """Run the sweep of a study with `grid`'s rates (no models run; the first plan evaluates the grid on Spider)
+    with the decision rule's choices given by `choose` (None: the sweep's own reading); returns the study and
+    the names of each plan's steps."""
     from tradeoff import sweep
 
     (tmp_path / "c").write_text("{}")
     study = small_study(
-        tmp_path, learning_rates=[2e-5, 1e-4, 1e-3], seeds_around_best=[42, 7], training_config=str(tmp_path / "c")
+        tmp_path, learning_rates=list(grid), seeds_around_best=[42, 7], training_config=str(tmp_path / "c")
     )
     planned = []
 
     def run_steps(steps, *args, **kwargs):
         planned.append([step.name for step in steps])
         if len(planned) == 1:
-            for lr, ex in ((2e-5, [0, 0]), (1e-4, [0, 1]), (1e-3, [1, 1])):
+            for lr, ex in grid.items():
                 evaluated_on_spider(study, lr, 42, ex)
         return [step.name for step in steps]
 
     monkeypatch.setattr(sweep, "run_steps", run_steps)
-    monkeypatch.setattr(sweep, "seed_the_choice", choose)
+    if choose is not None:
+        monkeypatch.setattr(sweep, "seed_the_choice", choose)
     sweep.run_sweep(study)
     return study, planned
 
@@ -129,3 +119,29 @@ def test_the_sweep_seeds_the_rule_s_choice_and_reads_the_rule_again(tmp_path, mo
     never_settles.mkdir()
     study, planned = _sweep_with_choices(never_settles, monkeypatch, lambda s: 1e-3)
     assert len(planned) == 2 + len(study.learning_rates)  # bounded: once per rate
+
+
+def test_the_rule_is_read_from_a_finished_study_as_the_report_reads_it(tmp_path):
+    """seed_the_choice on the committed SmolLM2 study (one seed per rate; no probe there can show a cost, so
+    the rule falls back on Spider alone and picks lr 2e-3), and on a copy of it with one suite missing."""
+    import shutil
+
+    from tests.conftest import ROOT
+    from tradeoff.seeds_around_best import seed_the_choice
+    from tradeoff.study import Study
+
+    committed = ROOT / "results" / "smollm2-135m-spider"
+
+    def study(results, seeds):
+        rates = [2e-5, 1e-4, 5e-4, 2e-3]
+        return Study(
+            name="s", base_model="m", training_config="c", learning_rates=rates, spider_dir="d",
+            seeds_around_best=seeds, results_dir=str(results), runs_dir=str(tmp_path / "runs"),
+        )  # fmt: skip
+
+    assert seed_the_choice(study(committed, [42, 43])) == 2e-3
+    assert seed_the_choice(study(committed, [42])) is None  # its seeds are all in
+    unfinished = tmp_path / "unfinished"
+    shutil.copytree(committed, unfinished)
+    (unfinished / "eval" / "lr-0.0001-seed-42" / "mmlu" / "results.json").unlink()
+    assert seed_the_choice(study(unfinished, [42, 43])) is None  # a model unfinished: the rule is not read yet

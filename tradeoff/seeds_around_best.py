@@ -17,6 +17,7 @@ from tradeoff import layout
 from tradeoff.evaluation import evaluation_done
 from tradeoff.probes import Probe
 from tradeoff.report_summary import rule_choice
+from tradeoff.report_table import compute_rows, read_study, study_tags
 from tradeoff.samples import load_suite
 from tradeoff.study import Study
 
@@ -57,6 +58,11 @@ def seeds_around_best(study: Study) -> tuple[float, dict[float, list[int]]]:
     return best, {lr: sorted({*trained[lr], *study.seeds_around_best}) for lr in rates[max(i - 1, 0) : i + 2]}
 
 
+def seeds_at(study: Study, lr: float) -> dict[float, list[int]]:
+    """{lr: the seeds trained there so far and seeds_around_best}, as seeds_around_best gives its rates."""
+    return {lr: sorted({*_seeds_by_rate(study).get(lr, []), *study.seeds_around_best})}
+
+
 def choice_to_seed(by_lr: list[dict], probes: list[Probe], seeds: list[int]) -> float | None:
     """The learning rate the decision rule picks from the report's rows per learning rate (base first), if it
     has not been trained with every one of `seeds` yet; else None (no choice, or its seeds are all in)."""
@@ -69,8 +75,6 @@ def choice_to_seed(by_lr: list[dict], probes: list[Probe], seeds: list[int]) -> 
 def seed_the_choice(study: Study) -> float | None:
     """choice_to_seed on the study's results as the report reads them; None while the base or a model is
     unfinished there (the rule would be read without it)."""
-    from tradeoff.report_table import compute_rows, read_study, study_tags  # the report's reading, at run time
-
     recorded = read_study(study.results)
     try:
         if study_tags(study.results, recorded)[1]:

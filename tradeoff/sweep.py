@@ -27,7 +27,7 @@ from tradeoff.evaluation import convert_base, converted_base, evaluate_model, ev
 from tradeoff.layout import model_tag
 from tradeoff.probe_data import prepare_probes, prepared
 from tradeoff.scheduler import DeadlinePassed, Step, StepFailed, run_steps
-from tradeoff.seeds_around_best import seed_the_choice, seeds_around_best
+from tradeoff.seeds_around_best import seed_the_choice, seeds_around_best, seeds_at
 from tradeoff.step_commands import SweepError, TimeLimitReached, launcher_command, run_logged
 from tradeoff.study import Study
 from tradeoff_tasks.records import hardware, library_versions, write_json_atomically
@@ -184,8 +184,7 @@ def run_sweep(study: Study) -> list[str]:
             choice = seed_the_choice(study)
             if choice is None:
                 break
-            trained = {seed for lr, seed in study.trainings() if lr == choice}
-            study.seeds_by_lr = {**study.seeds_by_lr, choice: sorted(trained | set(study.seeds_around_best))}
+            study.seeds_by_lr = {**study.seeds_by_lr, **seeds_at(study, choice)}
             note += f"; the decision rule's choice, lr {choice:g}, gets them too"
             _write_study_record(study, note)
             print(f"sweep {study.name}: the decision rule picks lr {choice:g}; seeds {study.seeds_around_best} there")
