@@ -51,7 +51,7 @@ def load(results_dir: Path) -> dict:
         "probes": probes,
         "rows": by_lr,
         # a study still running shows its best EX among the models finished so far: the table says how many
-        "models_finished": f"{len(finished) - 1} of {len(finished) - 1 + len(unfinished)}",
+        "adapters_evaluated": f"{len(finished) - 1} of {len(finished) - 1 + len(unfinished)}",
     }
 
 
@@ -81,7 +81,7 @@ def _base_table(studies: list[dict], probes: list[Probe]) -> list[str]:
                 cells.append(
                     f"{base[p.prefix]:.4f}" + ("" if base[f"{p.name}_can_show_loss"] else " (at chance/habit)")
                 )
-        cells.append(s["models_finished"])
+        cells.append(s["adapters_evaluated"])
         out.append("| " + " | ".join(cells) + " |")
     return out
 
