@@ -41,8 +41,8 @@ def load(results_dir: Path) -> dict:
     if not (results_dir / "study.yaml").is_file():
         raise FileNotFoundError(f"{results_dir}: not a results folder of `tradeoff sweep` (no study.yaml)")
     study = read_study(results_dir)
-    _, _, by_lr, probes = compute_rows(results_dir, study)
     finished, unfinished = study_tags(results_dir, study)
+    _, _, by_lr, probes = compute_rows(results_dir, study, finished)
     gguf = f" (`{study['gguf_file']}`)" if study.get("gguf_file") else ""
     return {
         "dir": results_dir,

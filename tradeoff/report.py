@@ -195,8 +195,8 @@ def _write_csv(path: Path, rows: list[dict]) -> None:
 def write_report(results_dir: Path) -> Path:
     results_dir = Path(results_dir)
     study = read_study(results_dir)
-    rows, subjects, by_lr, probes = compute_rows(results_dir, study)
-    _, unfinished = study_tags(results_dir, study)
+    finished, unfinished = study_tags(results_dir, study)
+    rows, subjects, by_lr, probes = compute_rows(results_dir, study, finished)
     _write_csv(results_dir / "summary.csv", rows)
     write_json_atomically(results_dir / "summary.json", {"models": rows, "learning_rates": by_lr})
     _write_csv(results_dir / "subjects.csv", subjects)

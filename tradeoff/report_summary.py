@@ -112,11 +112,15 @@ def significant_gain(row: dict, prefix: str) -> bool:
 NO_GAIN, SPIDER_ONLY, ALL_LOSE, CHOSEN = "no gain", "Spider only", "all lose", "chosen"  # the rule's outcomes
 
 
+def ex_gainers(rows: list[dict]) -> list[dict]:
+    """The tuned rows whose Spider EX gain is significant: the ones the decision rule weighs."""
+    return [r for r in rows if r["model"] != "base" and significant_gain(r, "spider_ex")]
+
+
 def rule_choice(rows: list[dict], probes: list[Probe]) -> tuple[str, dict | None]:
     """The decision rule's outcome and the learning rate's row it picks: CHOSEN; SPIDER_ONLY (no probe can show
     a cost, so the highest significant EX gain); ALL_LOSE or NO_GAIN (no row)."""
-    tuned = [r for r in rows if r["model"] != "base"]
-    gainers = [r for r in tuned if significant_gain(r, "spider_ex")]
+    gainers = ex_gainers(rows)
     if not gainers:
         return NO_GAIN, None
     counting = counting_probes(rows, probes)
@@ -148,9 +152,7 @@ def summary_text(rows: list[dict], probes: list[Probe]) -> list[str]:
     if outcome == ALL_LOSE:
         return lines + [
             "Every learning rate that improved Spider EX significantly also lost significantly on a probe that "
-            "can show a cost: "
-            + "; ".join(_losses(r, counting) for r in tuned if significant_gain(r, "spider_ex"))
-            + "."
+            "can show a cost: " + "; ".join(_losses(r, counting) for r in ex_gainers(rows)) + "."
         ]
     costs = ", ".join(f"{p.label} {pp(choice[f'{p.prefix}_delta'])} pp" for p in counting)
     lines.append(f"By the rule: lr {choice['learning_rate']:g} (EX {pp(choice['spider_ex_delta'])} pp; {costs}).")

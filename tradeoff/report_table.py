@@ -185,13 +185,13 @@ def _can_show(base_row: dict, probe: Probe) -> dict:
 
 
 def compute_rows(
-    results_dir: Path, study: dict | None = None
+    results_dir: Path, study: dict | None = None, finished: list[tuple[str, float | None]] | None = None
 ) -> tuple[list[dict], list[dict], list[dict], list[Probe]]:
     """One row per finished model (base first), one row per (model, subject) of the multiple-choice probes with
     its change, one row per learning rate over its seeds (base first; see seed_rows), and the probes.
-    `study`: read_study's, if already read."""
+    `study`: read_study's, and `finished`: study_tags' finished models, if the caller already has them."""
     study = read_study(results_dir) if study is None else study
-    tags, _ = study_tags(results_dir, study)
+    tags = study_tags(results_dir, study)[0] if finished is None else finished
     probes = study_probes(study)
     suites = [layout.SPIDER, *(p.name for p in probes)]
     base_suites = {s: load_suite(results_dir, layout.BASE, s) for s in suites}

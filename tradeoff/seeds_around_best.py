@@ -77,9 +77,10 @@ def seed_the_choice(study: Study) -> float | None:
     unfinished there (the rule would be read without it)."""
     recorded = read_study(study.results)
     try:
-        if study_tags(study.results, recorded)[1]:
-            return None
+        finished, unfinished = study_tags(study.results, recorded)
     except FileNotFoundError:  # no finished evaluation of the base
         return None
-    _, _, by_lr, probes = compute_rows(study.results, recorded)
+    if unfinished:
+        return None
+    _, _, by_lr, probes = compute_rows(study.results, recorded, finished)
     return choice_to_seed(by_lr, probes, study.seeds_around_best)
