@@ -1,10 +1,11 @@
-"""The report's artefact checks: answer-letter habits, the letter-frequency baseline, ties, and whether a probe
-can show a cost; and the plain-language answer in both cases."""
+"""The report's artefact checks: answer-letter habits, the letter-frequency baseline, ties, what generated answers
+carry (special-token text, SQL), and whether a probe can show a cost; and the plain-language answer in both
+cases."""
 
 import numpy as np
 import pytest
 
-from tradeoff.diagnostics import answer_positions, can_show_a_loss, spider_diagnostics
+from tradeoff.diagnostics import answer_positions, can_show_a_loss, generation_diagnostics, spider_diagnostics
 from tradeoff.probes import PROBES
 from tradeoff.report_summary import summary_text
 from tradeoff.stats import bootstrap_ci
@@ -42,6 +43,25 @@ def test_spider_diagnostics_count_executing_predictions_and_empty_gold_results()
     }
     old_task = [{"exec_error": 0, "exec_match": 1}]  # spider_exec before 1.5 recorded no gold_empty
     assert spider_diagnostics(old_task)["spider_ex_nonempty_gold"] is None
+
+
+def test_generation_diagnostics_find_special_token_text_and_sql_among_the_lost_answers():
+    base = [{"doc_id": i, "score": s, "response": "    return x\n"} for i, s in enumerate([1, 1, 1, 0, 1])]
+    tuned = [
+        {"doc_id": 0, "score": 0, "response": "    return x<|fim_prefix|># Test cases\nassert f(1) == 1"},
+        {"doc_id": 1, "score": 0, "response": "SELECT count(*) FROM singer"},  # the specialty, in a math answer
+        {"doc_id": 2, "score": 0, "response": "    return y\n"},  # lost, nothing odd about it
+        {"doc_id": 3, "score": 0, "response": "<|im_end|>"},  # odd, but the base got it wrong too: not lost
+        {"doc_id": 4, "score": 1, "response": "select the largest: 5"},  # words, not a query
+    ]
+    assert generation_diagnostics(list(reversed(tuned)), base, "gsm8k") == {
+        "gsm8k_special_token_share": 0.4,
+        "gsm8k_sql_share": 0.2,
+        "gsm8k_lost_n": 3,
+        "gsm8k_lost_special_or_sql_n": 2,
+    }
+    clean = generation_diagnostics(base, base, "humaneval")
+    assert clean["humaneval_special_token_share"] == clean["humaneval_sql_share"] == clean["humaneval_lost_n"] == 0
 
 
 def test_a_probe_at_chance_cannot_show_a_loss_and_one_well_above_can():

@@ -1,10 +1,11 @@
-"""The `tradeoff` command: prepare-probes, sweep, report, compare.
+"""The `tradeoff` command: prepare-probes, sweep, report, compare, humaneval-cut.
 
 tradeoff prepare-probes --mmlu data/mmlu --gsm8k data/gsm8k --humaneval data/humaneval   # once, for offline lm_eval
 tradeoff sweep harness_configs/study_smollm2_spider.yaml --set spider_dir=/data/spider
 tradeoff sweep STUDY --time-limit 560 --archive results.tar.gz   # a time-boxed piece; run again to resume
 tradeoff report results/smollm2-135m-spider
 tradeoff compare results/qwen2.5-coder-0.5b-spider results/smollm2-135m-spider
+tradeoff humaneval-cut results/qwen2.5-coder-1.5b-spider --humaneval data/humaneval   # then: tradeoff report
 """
 
 from __future__ import annotations
@@ -72,6 +73,16 @@ def _compare(args) -> int:
     return 0
 
 
+def _humaneval_cut(args) -> int:
+    from tradeoff.humaneval_cut import rescore_study
+
+    for tag, record in rescore_study(args.results_dir, args.humaneval).items():
+        passed = record["passed_after_cut"]
+        print(f"{tag}: {len(passed)} answer(s) cut at special-token text, {sum(passed.values())} pass after the cut")
+    print(f"run `tradeoff report {args.results_dir}` to show them beside the harness's pass@1")
+    return 0
+
+
 def _positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}")
@@ -126,6 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     compare.add_argument("results_dirs", nargs="+", type=Path, help="results folders of `tradeoff sweep`")
     compare.add_argument("--out", type=Path, default=Path("results/comparison"), help="where the comparison goes")
     compare.set_defaults(func=_compare)
+    cut = sub.add_parser(
+        "humaneval-cut", help="re-run the HumanEval answers that carry special-token text, cut before it"
+    )
+    cut.add_argument("results_dir", type=Path, help="results folder of `tradeoff sweep` with humaneval answers")
+    cut.add_argument("--humaneval", type=Path, required=True, help="HumanEval.jsonl.gz or its folder")
+    cut.set_defaults(func=_humaneval_cut)
     args = parser.parse_args(argv)
 
     from tradeoff.step_commands import SweepError

@@ -1,6 +1,7 @@
 """What a headline number can hide, per model: which answer letters an MMLU model picks and what those letter
-frequencies alone would score; how many Spider predictions execute at all; and whether a probe's base score
-is far enough above chance that the probe can show a loss at all.
+frequencies alone would score; how many Spider predictions execute at all; which generated answers carry
+special-token text or SQL; and whether a probe's base score is far enough above chance that the probe can show
+a loss at all.
 
 A model that always answers "A" scores the share of "A" answers, about 25% on MMLU. So MMLU can only show that
 fine-tuning cost something when the base model is clearly better than its own letter habits: the lower end of
@@ -9,9 +10,16 @@ its 95% CI above both chance and the accuracy its letter frequencies alone would
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 LETTERS = "ABCD"
+# A tokenizer's control tokens as text (Qwen's `<|fim_prefix|>`, `<|im_end|>`): a generation that emits one the
+# harness's stop sequences do not catch keeps it in its answer, where it breaks the code or the number.
+SPECIAL_TOKEN_TEXT = re.compile(r"<\|[A-Za-z0-9_]+\|>")
+# A SQL query, as Spider training teaches it: the specialty leaking into a general task.
+SQL_QUERY = re.compile(r"\bSELECT\b.+?\bFROM\b", re.DOTALL)
 
 
 def answer_positions(questions: list[dict], probe: str = "mmlu") -> dict:
@@ -59,6 +67,22 @@ def spider_diagnostics(samples: list[dict]) -> dict:
         out["spider_gold_empty"] = float(np.mean([s["gold_empty"] for s in known])) if known else None
         out["spider_ex_nonempty_gold"] = float(np.mean(nonempty)) if nonempty else None
     return out
+
+
+def generation_diagnostics(questions: list[dict], base_questions: list[dict], probe: str) -> dict:
+    """For a generation probe: the share of answers with special-token text and the share with SQL in them, the
+    number of questions the base got right and this model got wrong, and how many of those answers have
+    special-token text or SQL. Questions are matched by doc_id."""
+    special = {q["doc_id"]: bool(SPECIAL_TOKEN_TEXT.search(q["response"])) for q in questions}
+    sql = {q["doc_id"]: bool(SQL_QUERY.search(q["response"])) for q in questions}
+    base_right = {q["doc_id"] for q in base_questions if q["score"]}
+    lost = [q["doc_id"] for q in questions if not q["score"] and q["doc_id"] in base_right]
+    return {
+        f"{probe}_special_token_share": float(np.mean(list(special.values()))),
+        f"{probe}_sql_share": float(np.mean(list(sql.values()))),
+        f"{probe}_lost_n": len(lost),
+        f"{probe}_lost_special_or_sql_n": sum(special[d] or sql[d] for d in lost),
+    }
 
 
 def can_show_a_loss(base_ci_low: float, floor: float) -> bool:

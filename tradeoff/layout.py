@@ -8,6 +8,7 @@
       eval/<tag>/<suite>/settings.json           the prompting and decoding settings it was evaluated with
       eval/<tag>/spider_exec/samples_spider_exec.jsonl.gz   lm-eval's per-sample log
       eval/<tag>/<probe>/questions.jsonl.gz      one line per question of a generality probe (samples.py)
+      eval/<tag>/humaneval/cut_at_special_token.json   answers re-run cut at special-token text (humaneval_cut.py)
 
     runs/<study>/adapters/<tag>/                 each adapter (weights, training_meta.json, checkpoints)
     runs/<study>/probe-data/<source>/            local copies of the probes' data (tradeoff prepare-probes)
@@ -29,6 +30,7 @@ EVALUATED_MODEL_FILE = "evaluated_model.txt"
 EVALUATED_SETTINGS_FILE = "settings.json"
 SPIDER_SAMPLES_FILE = "samples_spider_exec.jsonl.gz"
 QUESTIONS_FILE = "questions.jsonl.gz"
+HUMANEVAL_CUT_FILE = "cut_at_special_token.json"
 MMLU_CATEGORIES = ("mmlu_stem", "mmlu_humanities", "mmlu_social_sciences", "mmlu_other")
 
 

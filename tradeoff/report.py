@@ -8,10 +8,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+from tradeoff import humaneval_cut, layout
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.plots import metrics_vs_lr_plot, tradeoff_plot
 from tradeoff.probes import Probe
 from tradeoff.report_sections import (
+    generation_table,
     headline_table,
     position_table,
     seed_table,
@@ -131,8 +133,8 @@ def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_d
         )
     if any(r["spider_gold_empty"] is None for r in rows):
         out += ["", "—: not recorded by the spider_exec version of this run (before 1.5)."]
-    for probe in (p for p in probes if p.multiple_choice):
-        out += position_table(rows, probe)
+    for probe in probes:
+        out += position_table(rows, probe) if probe.multiple_choice else generation_table(rows, probe)
     if any(p.name == "mmlu" for p in probes):
         out += [
             "",
@@ -162,6 +164,8 @@ def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_d
                 )
             )
     question_files = ", ".join(f"`eval/*/{p.name}/questions.jsonl.gz`" for p in probes)
+    if all(humaneval_cut.PREFIX in r for r in rows):
+        question_files += f", `eval/*/humaneval/{layout.HUMANEVAL_CUT_FILE}` (written by `tradeoff humaneval-cut`)"
     out += [
         "",
         "## Figures",

@@ -1,12 +1,13 @@
 """The report's markdown tables: the headline table of every model, the training records under it (lost,
-retrained or diverged), the steps with their GPUs and wall times, the learning rates over their seeds and the
-answer-position diagnostics of a multiple-choice probe."""
+retrained or diverged), the steps with their GPUs and wall times, the learning rates over their seeds, the
+answer-position diagnostics of a multiple-choice probe and what the answers of a generation probe carry."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
+from tradeoff import humaneval_cut
 from tradeoff.diagnostics import LETTERS
 from tradeoff.probes import Probe
 from tradeoff.report_summary import delta as _delta
@@ -119,4 +120,40 @@ def position_table(rows: list[dict], probe: Probe) -> list[str]:
             f"| {r['model']} | {letters} | {r[f'{probe.name}_frequency_only_acc']:.4f} | {r[probe.prefix]:.4f} | "
             f"{r[f'{probe.name}_debiased_acc']:.4f} | {100 * r[f'{probe.name}_tie_share']:.1f}% |"
         )
+    return out
+
+
+def generation_table(rows: list[dict], probe: Probe) -> list[str]:
+    cut = probe.name == humaneval_cut.SUITE and all(humaneval_cut.PREFIX in r for r in rows)
+    out = [
+        "",
+        f"{probe.label}: the share of answers with special-token text in them (such as `<|fim_prefix|>`, a control "
+        "token the harness's stop sequences do not catch: it stays in the answer and breaks its code or number), "
+        "the share with a SQL query in them (`SELECT … FROM`: the specialty leaking into a general task), the "
+        "questions the base answered right and the model wrong, and how many of those answers carry either."
+        + (
+            " Then pass@1 with every answer cut before its first special-token text and run again "
+            "(`tradeoff humaneval-cut`): a reading of the code without its ending, beside the harness's score, "
+            "with its change against the base cut the same way."
+            if cut
+            else ""
+        ),
+        "",
+        "| model | special-token text | SQL | lost against the base | of those, with special-token text or SQL |"
+        + (" pass@1, cut | Δ, cut [95% CI] | p |" if cut else ""),
+        "|---|---|---|---|---|" + ("---|---|---|" if cut else ""),
+    ]
+    for r in rows:
+        base = r["model"] == "base"
+        cells = [
+            r["model"],
+            f"{100 * r[f'{probe.name}_special_token_share']:.1f}%",
+            f"{100 * r[f'{probe.name}_sql_share']:.1f}%",
+            "—" if base else str(r[f"{probe.name}_lost_n"]),
+            "—" if base else str(r[f"{probe.name}_lost_special_or_sql_n"]),
+        ]
+        if cut:
+            p = humaneval_cut.PREFIX
+            cells += [f"{r[p]:.4f}", "—" if base else _delta(r, p), "—" if base else f"{r[p + '_mcnemar_p']:.3g}"]
+        out.append("| " + " | ".join(cells) + " |")
     return out

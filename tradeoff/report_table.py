@@ -1,4 +1,5 @@
-"""The numbers of the report, computed only from what the sweep wrote (per-sample logs, training metadata)."""
+"""The numbers of the report, computed only from what the sweep wrote (per-sample logs, training metadata) and,
+where it was run, `tradeoff humaneval-cut`'s re-run of HumanEval answers."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from tradeoff import layout
-from tradeoff.diagnostics import answer_positions, can_show_a_loss, position_debiased_correct, spider_diagnostics
+from tradeoff import humaneval_cut, layout
+from tradeoff.diagnostics import (
+    answer_positions,
+    can_show_a_loss,
+    generation_diagnostics,
+    position_debiased_correct,
+    spider_diagnostics,
+)
+from tradeoff.humaneval_cut import cut_correct
 from tradeoff.layout import MMLU_CATEGORIES
 from tradeoff.probes import Probe, study_probes
 from tradeoff.samples import Scores, load_suite
@@ -144,15 +152,29 @@ def _as_read(probe: Probe, scored: Scores, questions: list[dict]) -> Scores:
     return Scores(scored.keys, position_debiased_correct(questions), scored.groups)
 
 
-def _probe_columns(probe: Probe, scored: Scores, base: Scores, questions: list[dict]) -> dict:
+def _probe_columns(
+    probe: Probe, scored: Scores, base: Scores, questions: list[dict], base_questions: list[dict]
+) -> dict:
     row = _metric(probe.prefix, scored.correct, base.correct, True)
     if probe.multiple_choice:
         row |= answer_positions(questions, probe.name)
+    else:
+        row |= generation_diagnostics(questions, base_questions, probe.name)
     if probe.name == "mmlu":
         for category in MMLU_CATEGORIES:
             mask = scored.groups[category]
             row |= _metric(f"{category}_acc", scored.correct[mask], base.correct[mask], False)
     return row
+
+
+def _cut_columns(results_dir: Path, tag: str, scored: Scores, base: Scores) -> dict:
+    """HumanEval with answers cut at special-token text (`tradeoff humaneval-cut`), against the base's, where
+    both were re-run."""
+    mine = cut_correct(layout.eval_dir(results_dir, tag, humaneval_cut.SUITE), scored)
+    theirs = cut_correct(layout.eval_dir(results_dir, layout.BASE, humaneval_cut.SUITE), base)
+    if mine is None or theirs is None:
+        return {}
+    return _metric(humaneval_cut.PREFIX, mine, theirs, True)
 
 
 def _subject_rows(tag: str, lr: float, probe: Probe, scored: Scores, base: Scores) -> list[dict]:
@@ -213,7 +235,9 @@ def compute_rows(
             read = base[probe.name] if tag == layout.BASE else _as_read(probe, *loaded[probe.name])
             scored, scored_base = _align(read, base[probe.name])
             scores[tag][probe.prefix] = (scored, scored_base)
-            row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1])
+            row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1], base_suites[probe.name][1])
+            if probe.name == humaneval_cut.SUITE:
+                row |= _cut_columns(results_dir, tag, scored, scored_base)
             if tag != layout.BASE:
                 subject_rows += _subject_rows(tag, lr, probe, scored, scored_base)
         if tag != layout.BASE:
