@@ -15,7 +15,6 @@ re-run goes to eval/<tag>/humaneval/ (layout.HUMANEVAL_CUT_FILE) with the sha256
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -24,12 +23,13 @@ import numpy as np
 from tradeoff import layout
 from tradeoff.diagnostics import SPECIAL_TOKEN_TEXT
 from tradeoff.local_datasets import SourceError
+from tradeoff.probes import PROBES
 from tradeoff.samples import Scores
 from tradeoff_tasks.humaneval_scoring import LIMITS, program
 from tradeoff_tasks.python_sandbox import run_programs
-from tradeoff_tasks.records import read_records, write_json_atomically
+from tradeoff_tasks.records import file_sha256, read_records, write_json_atomically
 
-SUITE = "humaneval"
+SUITE = PROBES["humaneval"].name  # the probe whose answers it runs again
 PREFIX = "humaneval_cut_pass1"  # its columns in the report's rows
 
 
@@ -37,14 +37,6 @@ def cut_at_special_token(response: str) -> str | None:
     """The answer up to its first special-token text; None if it has none."""
     found = SPECIAL_TOKEN_TEXT.search(response)
     return None if found is None else response[: found.start()]
-
-
-def release_file(source: Path) -> Path:
-    """HumanEval.jsonl.gz, given it or its folder (as `tradeoff prepare-probes --humaneval` takes it)."""
-    path = Path(source) / "HumanEval.jsonl.gz" if Path(source).is_dir() else Path(source)
-    if not path.is_file():
-        raise SourceError(f"{path}: not found; --humaneval takes HumanEval.jsonl.gz or its folder")
-    return path
 
 
 def load_problems(path: Path) -> list[dict]:
@@ -63,7 +55,7 @@ def rescore_model(folder: Path, problems: list[dict]) -> dict:
     sources = [program(problems[i], problems[i]["prompt"] + cut[i]) for i in ids]
     outcomes = run_programs(sources, LIMITS)
     return {
-        "answers_sha256": _sha256(folder / layout.QUESTIONS_FILE),
+        "answers_sha256": file_sha256(folder / layout.QUESTIONS_FILE),
         "cut_at": SPECIAL_TOKEN_TEXT.pattern,
         "passed_after_cut": {str(i): outcome.passed for i, outcome in zip(ids, outcomes, strict=True)},
     }
@@ -71,21 +63,19 @@ def rescore_model(folder: Path, problems: list[dict]) -> dict:
 
 def rescore_study(results_dir: Path, source: Path) -> dict[str, dict]:
     """Every model of the study with a humaneval question file; returns what each wrote, by tag."""
-    release = release_file(source)
-    problems = load_problems(release)
+    from tradeoff.probe_data import humaneval_release_file  # imports the harness, which the report does not need
+
+    release = humaneval_release_file(source)
+    problems, release_sha256 = load_problems(release), file_sha256(release)
     folders = sorted((Path(results_dir) / "eval").glob(f"*/{SUITE}/{layout.QUESTIONS_FILE}"))
     if not folders:
         raise FileNotFoundError(f"{results_dir}: no humaneval answers (eval/*/humaneval/{layout.QUESTIONS_FILE})")
     written = {}
     for questions in folders:
-        record = rescore_model(questions.parent, problems) | {"humaneval_sha256": _sha256(release)}
+        record = rescore_model(questions.parent, problems) | {"humaneval_sha256": release_sha256}
         write_json_atomically(questions.parent / layout.HUMANEVAL_CUT_FILE, record)
         written[questions.parent.parent.name] = record
     return written
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def cut_correct(folder: Path, scores: Scores) -> np.ndarray | None:
@@ -95,7 +85,7 @@ def cut_correct(folder: Path, scores: Scores) -> np.ndarray | None:
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
-    if record.get("answers_sha256") != _sha256(folder / layout.QUESTIONS_FILE):
+    if record.get("answers_sha256") != file_sha256(folder / layout.QUESTIONS_FILE):
         return None
     passed = record["passed_after_cut"]
     return np.array(

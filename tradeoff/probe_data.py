@@ -65,12 +65,17 @@ def prepare_gsm8k(source: Path, dataset_dir: Path, tasks_dir: Path) -> dict:
     return {split: len(rows) for split, rows in splits.items()}
 
 
-def prepare_humaneval(source: Path, dataset_dir: Path, tasks_dir: Path) -> dict:
-    """`source`: HumanEval.jsonl.gz, or the folder holding it."""
+def humaneval_release_file(source: Path) -> Path:
+    """HumanEval.jsonl.gz, given it or the folder holding it (what --humaneval takes)."""
     path = Path(source) / "HumanEval.jsonl.gz" if Path(source).is_dir() else Path(source)
     if not path.is_file():
         raise SourceError(f"{path}: not found; --humaneval takes HumanEval.jsonl.gz or its folder")
-    rows = read_jsonl(path, HUMANEVAL_FIELDS)
+    return path
+
+
+def prepare_humaneval(source: Path, dataset_dir: Path, tasks_dir: Path) -> dict:
+    """`source`: HumanEval.jsonl.gz, or the folder holding it."""
+    rows = read_jsonl(humaneval_release_file(source), HUMANEVAL_FIELDS)
     note = f"HumanEval converted for offline use by `{COMMAND}` (layout of openai/openai_humaneval)."
     write_card_dataset({"default": {"test": rows}}, _strings(HUMANEVAL_FIELDS), dataset_dir, note)
     header = override_header(COMMAND, dataset_dir, "openai/openai_humaneval")

@@ -167,14 +167,19 @@ def _probe_columns(
     return row
 
 
-def _cut_columns(results_dir: Path, tag: str, scored: Scores, base: Scores) -> dict:
-    """HumanEval with answers cut at special-token text (`tradeoff humaneval-cut`), against the base's, where
-    both were re-run."""
-    mine = cut_correct(layout.eval_dir(results_dir, tag, humaneval_cut.SUITE), scored)
-    theirs = cut_correct(layout.eval_dir(results_dir, layout.BASE, humaneval_cut.SUITE), base)
-    if mine is None or theirs is None:
+def _cut_scores(results_dir: Path, tag: str, scored: Scores) -> Scores | None:
+    """A model's HumanEval scores with the verdicts of `tradeoff humaneval-cut`'s re-run; None if not re-run."""
+    correct = cut_correct(layout.eval_dir(results_dir, tag, humaneval_cut.SUITE), scored)
+    return None if correct is None else Scores(scored.keys, correct, scored.groups)
+
+
+def _cut_columns(results_dir: Path, tag: str, scored: Scores, base_cut: Scores | None) -> dict:
+    """HumanEval with answers cut at special-token text, against the base's, where both were re-run."""
+    mine = _cut_scores(results_dir, tag, scored)
+    if mine is None or base_cut is None:
         return {}
-    return _metric(humaneval_cut.PREFIX, mine, theirs, True)
+    mine, base_cut = _align(mine, base_cut)
+    return _metric(humaneval_cut.PREFIX, mine.correct, base_cut.correct, True)
 
 
 def _subject_rows(tag: str, lr: float, probe: Probe, scored: Scores, base: Scores) -> list[dict]:
@@ -220,6 +225,8 @@ def compute_rows(
     # the base's scores as the report reads them, once: every model is compared with them
     base = {layout.SPIDER: base_suites[layout.SPIDER][0]}
     base |= {p.name: _as_read(p, *base_suites[p.name]) for p in probes}
+    suite = humaneval_cut.SUITE
+    base_cut = _cut_scores(results_dir, layout.BASE, base[suite]) if suite in base else None
     rows, subject_rows, scores = [], [], {}
     for tag, lr in tags:
         loaded = base_suites if tag == layout.BASE else {s: load_suite(results_dir, tag, s) for s in suites}
@@ -237,7 +244,7 @@ def compute_rows(
             scores[tag][probe.prefix] = (scored, scored_base)
             row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1], base_suites[probe.name][1])
             if probe.name == humaneval_cut.SUITE:
-                row |= _cut_columns(results_dir, tag, scored, scored_base)
+                row |= _cut_columns(results_dir, tag, scored, base_cut)
             if tag != layout.BASE:
                 subject_rows += _subject_rows(tag, lr, probe, scored, scored_base)
         if tag != layout.BASE:
