@@ -173,9 +173,8 @@ def _cut_scores(results_dir: Path, tag: str, scored: Scores) -> Scores | None:
     return None if correct is None else Scores(scored.keys, correct, scored.groups)
 
 
-def _cut_columns(results_dir: Path, tag: str, scored: Scores, base_cut: Scores | None) -> dict:
+def _cut_columns(mine: Scores | None, base_cut: Scores | None) -> dict:
     """HumanEval with answers cut at special-token text, against the base's, where both were re-run."""
-    mine = _cut_scores(results_dir, tag, scored)
     if mine is None or base_cut is None:
         return {}
     mine, base_cut = _align(mine, base_cut)
@@ -244,7 +243,8 @@ def compute_rows(
             scores[tag][probe.prefix] = (scored, scored_base)
             row |= _probe_columns(probe, scored, scored_base, loaded[probe.name][1], base_suites[probe.name][1])
             if probe.name == humaneval_cut.SUITE:
-                row |= _cut_columns(results_dir, tag, scored, base_cut)
+                mine = base_cut if tag == layout.BASE else _cut_scores(results_dir, tag, scored)
+                row |= _cut_columns(mine, base_cut)
             if tag != layout.BASE:
                 subject_rows += _subject_rows(tag, lr, probe, scored, scored_base)
         if tag != layout.BASE:
