@@ -122,26 +122,26 @@ def test_the_sweep_seeds_the_rule_s_choice_and_reads_the_rule_again(tmp_path, mo
 
 
 def test_the_rule_is_read_from_a_finished_study_as_the_report_reads_it(tmp_path):
-    """seed_the_choice on the committed SmolLM2 study (one seed per rate; no probe there can show a cost, so
-    the rule falls back on Spider alone and picks lr 2e-3), and on a copy of it with one suite missing."""
+    """seed_the_choice on the committed Qwen2.5-Coder-0.5B study (its rule picks lr 1e-4, trained with seed 42
+    only), and on a copy of it with one suite missing."""
     import shutil
 
     from tests.conftest import ROOT
     from tradeoff.seeds_around_best import seed_the_choice
     from tradeoff.study import Study
 
-    committed = ROOT / "results" / "smollm2-135m-spider"
+    committed = ROOT / "results" / "qwen2.5-coder-0.5b-spider"
 
     def study(results, seeds):
-        rates = [2e-5, 1e-4, 5e-4, 2e-3]
+        rates = [2e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3]
         return Study(
             name="s", base_model="m", training_config="c", learning_rates=rates, spider_dir="d",
             seeds_around_best=seeds, results_dir=str(results), runs_dir=str(tmp_path / "runs"),
         )  # fmt: skip
 
-    assert seed_the_choice(study(committed, [42, 43])) == 2e-3
+    assert seed_the_choice(study(committed, [42, 43, 44])) == 1e-4
     assert seed_the_choice(study(committed, [42])) is None  # its seeds are all in
     unfinished = tmp_path / "unfinished"
     shutil.copytree(committed, unfinished)
-    (unfinished / "eval" / "lr-0.0001-seed-42" / "mmlu" / "results.json").unlink()
-    assert seed_the_choice(study(unfinished, [42, 43])) is None  # a model unfinished: the rule is not read yet
+    (unfinished / "eval" / "lr-0.002-seed-42" / "mmlu" / "results.json").unlink()
+    assert seed_the_choice(study(unfinished, [42, 43, 44])) is None  # a model unfinished: the rule is not read yet
