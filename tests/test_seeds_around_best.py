@@ -67,7 +67,8 @@ def test_the_rule_s_choice_gets_the_seeds_until_it_has_them_all():
 
 def test_the_committed_qwen_study_seeds_its_rule_s_choice_next():
     """On the committed study's report rows (tests/test_committed_results.py keeps them current): its rule
-    picked lr 1e-4 on seed 42; seeds 43 (and 44) there lose HumanEval, so the rule moves to 2e-5, one seed."""
+    picked lr 1e-4 on seed 42; seeds 43 and 44 there lose HumanEval, so the rule moves to 2e-5, whose seed 44
+    is still to come (while it is, the choice still asks for seeds)."""
     from tests.conftest import ROOT
     from tradeoff.probes import study_probes
     from tradeoff.report_table import read_study
@@ -123,11 +124,12 @@ def test_the_sweep_seeds_the_rule_s_choice_and_reads_the_rule_again(tmp_path, mo
 
 
 def test_the_rule_is_read_from_a_finished_study_as_the_report_reads_it(tmp_path):
-    """seed_the_choice on the committed Qwen2.5-Coder-0.5B study as it was before lr 1e-4 got its seeds (its
-    rule picked lr 1e-4, trained with seed 42 only), and on a copy of that with one suite missing."""
+    """seed_the_choice on the committed Qwen2.5-Coder-0.5B study as it was before lr 1e-4 and 2e-5 got their seeds
+    (its rule picked lr 1e-4, trained with seed 42 only), and on a copy of that with one suite missing."""
     import shutil
 
     from tests.conftest import ROOT
+    from tradeoff.layout import model_tag
     from tradeoff.seeds_around_best import seed_the_choice
     from tradeoff.study import Study
 
@@ -135,10 +137,11 @@ def test_the_rule_is_read_from_a_finished_study_as_the_report_reads_it(tmp_path)
     before = tmp_path / "before"
     shutil.copytree(committed, before)
     recorded = yaml.safe_load((before / "study.yaml").read_text())
-    recorded["seeds_by_lr"].pop(1e-4, None)  # lr 1e-4 as the grid trained it: seed 42
+    for lr in (1e-4, 2e-5):  # the rule's later choices, as the grid trained them: seed 42
+        recorded["seeds_by_lr"].pop(lr, None)
+        for seed in (43, 44):
+            shutil.rmtree(before / "eval" / model_tag(lr, seed), ignore_errors=True)
     (before / "study.yaml").write_text(yaml.safe_dump(recorded))
-    for seed in (43, 44):
-        shutil.rmtree(before / "eval" / f"lr-0.0001-seed-{seed}", ignore_errors=True)
 
     def study(results, seeds):
         rates = [2e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3]
