@@ -1,5 +1,6 @@
-"""A model's evaluation in one process or in two at once (eval.processes): which suites go where, that both
-processes run together, and that each completed suite is kept when the other process fails (no models)."""
+"""A model's evaluation in one process, in two at once or in one per suite (eval.processes): which suites go
+where, that the processes run together, and that each completed suite is kept when another process fails (no
+models)."""
 
 import threading
 import time
@@ -26,13 +27,16 @@ def test_two_processes_split_multiple_choice_from_generation(tmp_path):
         "-generation": ["spider_exec", "gsm8k", "humaneval"],
     }
     assert evaluation.process_groups(two, ["spider_exec"]) == {"-generation": ["spider_exec"]}  # no empty process
+    apart = study(tmp_path, "eval.processes=per_suite")
+    assert evaluation.process_groups(apart, SUITES) == {f"-{suite}": [suite] for suite in SUITES}
 
 
-def test_processes_must_be_one_or_two(tmp_path):
+def test_processes_must_be_one_two_or_per_suite(tmp_path):
     from tradeoff.study import StudyConfigError
 
-    with pytest.raises(StudyConfigError, match="eval.processes must be 1"):
-        study(tmp_path, "eval.processes=3")
+    for wrong in ("3", "each"):
+        with pytest.raises(StudyConfigError, match="eval.processes must be 1 .* or per_suite, not"):
+            study(tmp_path, f"eval.processes={wrong}")
 
 
 class FakeProcesses:
@@ -73,6 +77,22 @@ def test_both_processes_run_at_once_and_a_failure_keeps_the_other_ones_suites(tm
     kept.clear()
     evaluation.evaluate_model(study(tmp_path), "base", SUITES, {})
     assert list(fake.runs) == ["eval-base"] and sorted(kept) == sorted(SUITES)
+
+
+def test_one_process_per_suite_runs_them_all_at_once_and_keeps_the_others_when_one_fails(tmp_path, monkeypatch):
+    kept = []
+    monkeypatch.setattr(evaluation, "_keep", lambda study, tag, suite, *rest: kept.append(suite))
+    fake = FakeProcesses(fail="humaneval")
+    monkeypatch.setattr(evaluation, "run_logged", fake)
+    with pytest.raises(SweepError, match="eval-base-humaneval failed"):
+        evaluation.evaluate_model(study(tmp_path, "eval.processes=per_suite"), "base", SUITES, {})
+    assert sorted(fake.runs) == sorted(f"eval-base-{suite}" for suite in SUITES)
+    assert {step: tasks_of(command) for step, command in fake.commands.items()} == {
+        f"eval-base-{suite}": [suite] for suite in SUITES
+    }
+    starts = [start for start, _ in fake.runs.values()]
+    assert max(starts) < min(end for _, end in fake.runs.values())  # all five at once
+    assert sorted(kept) == sorted(set(SUITES) - {"humaneval"})
 
 
 def tasks_of(command: list[str]) -> list[str]:

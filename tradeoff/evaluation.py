@@ -1,7 +1,8 @@
 """A sweep's evaluations: the lm_eval command of each (model, suite), what it evaluates (the base, or an adapter
 on the base it was trained on), whether it is done, and how its output becomes the results layout
 (tradeoff/layout.py). A model's suites run in one process that loads the model once (or, with eval.processes: 2,
-in two at once: multiple-choice probes and generation suites); each suite is written to a `.partial` folder and
+in two at once: multiple-choice probes and generation suites; with per_suite, each in its own, all at once); each
+suite is written to a `.partial` folder and
 renamed when complete, so a half-written result never passes for one.
 """
 
@@ -22,7 +23,7 @@ from tradeoff.probes import PROBES, gen_kwargs_argument
 from tradeoff.request_cache import ENVIRONMENT_VARIABLE, request_cache_dir
 from tradeoff.samples import write_questions
 from tradeoff.step_commands import SweepError, run_logged
-from tradeoff.study import Study
+from tradeoff.study import PER_SUITE, Study
 from tradeoff_tasks.records import file_sha256
 from training.run_state import META_FILE
 
@@ -193,9 +194,12 @@ def process_order(suites: list[str]) -> list[str]:
 def process_groups(study: Study, suites: list[str]) -> dict[str, list[str]]:
     """The suites of each evaluation process of a model, by the name of its log: all in one, or with
     eval.processes: 2 the multiple-choice probes (log-likelihood passes) in one and the generation suites
-    (decoding) in the other."""
+    (decoding) in the other, or with per_suite each suite in its own (which runs it as its plain lm_eval command
+    would, unless eval.grouped_decode is set)."""
     if study.eval.processes == 1:
         return {"": suites}
+    if study.eval.processes == PER_SUITE:
+        return {f"-{suite}": [suite] for suite in suites}
     scored = [suite for suite in suites if suite != layout.SPIDER and PROBES[suite].multiple_choice]
     groups = {"-multiple-choice": scored, "-generation": [suite for suite in suites if suite not in scored]}
     return {name: group for name, group in groups.items() if group}

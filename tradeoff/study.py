@@ -14,6 +14,8 @@ import yaml
 from tradeoff.layout import BASE, SPIDER, model_tag
 from tradeoff.probes import DEFAULT_PROBES, PREPARABLE, ProbeSettings, probe_settings
 
+PER_SUITE = "per_suite"  # eval.processes: each suite of a model in a process of its own
+EVAL_PROCESSES = (1, 2, PER_SUITE)
 DEFAULT_SEED = 42  # the shipped training configs' seed: a study without `seeds` trains that one
 
 
@@ -52,8 +54,10 @@ class EvalSettings:
     cache_requests: bool = False
     # evaluation processes per model, at once on the same GPU(s): 1 runs every suite in one process; 2 runs the
     # multiple-choice probes (log-likelihood passes) in one and the generation suites in the other, each loading
-    # the model, so that two passes of different kinds share the GPU (it needs the memory of both at once)
-    processes: int = 1
+    # the model, so that two passes of different kinds share the GPU (it needs the memory of both at once);
+    # per_suite runs each suite in a process of its own, all at once: for a small model that leaves a large GPU
+    # mostly idle (every generation suite's key/value cache is held at the same time)
+    processes: int | str = 1
 
 
 @dataclass
@@ -204,8 +208,11 @@ def load_study(path: str | Path, overrides: list[str] | None = None) -> Study:
     except ValueError as e:
         raise StudyConfigError(str(e)) from None
     study = Study(**data, eval=EvalSettings(**eval_data), source=str(path), overrides=list(overrides or []))
-    if study.eval.processes not in (1, 2):
-        raise StudyConfigError(f"{path}: eval.processes must be 1 (every suite in one process) or 2")
+    if study.eval.processes not in EVAL_PROCESSES:
+        raise StudyConfigError(
+            f"{path}: eval.processes must be 1 (every suite in one process), 2 (multiple-choice probes and generation"
+            f" suites apart) or per_suite, not {study.eval.processes!r}"
+        )
     for key in ("jobs", "training_jobs", "training_gpus", "evaluation_jobs"):
         value = getattr(study, key)
         if (value is not None or key != "evaluation_jobs") and (not isinstance(value, int) or value < 1):
