@@ -2,8 +2,7 @@
 on the base it was trained on), whether it is done, and how its output becomes the results layout
 (tradeoff/layout.py). A model's suites run in one process that loads the model once (or, with eval.processes: 2,
 in two at once: multiple-choice probes and generation suites; with per_suite, each in its own, all at once); each
-suite is written to a `.partial` folder and
-renamed when complete, so a half-written result never passes for one.
+suite is written to a `.partial` folder and renamed when complete, so a half-written result never passes for one.
 """
 
 from __future__ import annotations
