@@ -65,19 +65,22 @@ def test_the_rule_s_choice_gets_the_seeds_until_it_has_them_all():
     assert choice_to_seed([base, seeded], [humaneval], [42, 43, 44]) is None  # every gain loses: no choice
 
 
-def test_the_committed_qwen_study_seeds_its_rule_s_choice_next():
+def test_the_committed_qwen_study_s_rule_settles_on_a_seeded_choice():
     """On the committed study's report rows (tests/test_committed_results.py keeps them current): its rule
-    picked lr 1e-4 on seed 42; seeds 43 and 44 there lose HumanEval, so the rule moves to 2e-5, whose seed 44
-    is still to come (while it is, the choice still asks for seeds)."""
+    picked lr 1e-4 on seed 42; seeds 43 and 44 there lose HumanEval, so the rule moved to 2e-5, which holds on
+    all three seeds: the rule's choice has its seeds, nothing is left to seed."""
     from tests.conftest import ROOT
     from tradeoff.probes import study_probes
+    from tradeoff.report_summary import rule_choice
     from tradeoff.report_table import read_study
     from tradeoff.seeds_around_best import choice_to_seed
 
     results = ROOT / "results" / "qwen2.5-coder-0.5b-spider"
     by_lr = json.loads((results / "summary.json").read_text())["learning_rates"]
     study = read_study(results)
-    assert choice_to_seed(by_lr, study_probes(study), study["seeds_around_best"]) == 2e-5
+    _, chosen = rule_choice(by_lr, study_probes(study))
+    assert (chosen["learning_rate"], chosen["seeds"]) == (2e-5, [42, 43, 44])
+    assert choice_to_seed(by_lr, study_probes(study), study["seeds_around_best"]) is None
 
 
 GRID = {2e-5: [0, 0], 1e-4: [0, 1], 1e-3: [1, 1]}  # each rate's Spider answers with seed 42
