@@ -78,9 +78,10 @@ def test_the_committed_qwen_study_s_rule_settles_on_a_seeded_choice():
     results = ROOT / "results" / "qwen2.5-coder-0.5b-spider"
     by_lr = json.loads((results / "summary.json").read_text())["learning_rates"]
     study = read_study(results)
-    _, chosen = rule_choice(by_lr, study_probes(study))
+    probes = study_probes(study)
+    _, chosen = rule_choice(by_lr, probes)
     assert (chosen["learning_rate"], chosen["seeds"]) == (2e-5, [42, 43, 44])
-    assert choice_to_seed(by_lr, study_probes(study), study["seeds_around_best"]) is None
+    assert choice_to_seed(by_lr, probes, study["seeds_around_best"]) is None
 
 
 GRID = {2e-5: [0, 0], 1e-4: [0, 1], 1e-3: [1, 1]}  # each rate's Spider answers with seed 42
