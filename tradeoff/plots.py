@@ -20,7 +20,28 @@ def pareto_front(points: list[tuple[float, float, str]]) -> list[tuple[float, fl
     return sorted(front)
 
 
+SEED_MARKERS = "osD^vP"
+
+
+def model_styles(rows: list[dict]) -> dict[str, tuple]:
+    """(color, marker) per model: the color encodes the learning rate (dark to light as it rises), the marker the
+    seed, so that a grid of rates times seeds stays readable where a cycle of ten colors would repeat."""
+    rates = sorted({r["learning_rate"] for r in rows if r["learning_rate"] is not None})
+    seeds = sorted({r["seed"] for r in rows if r["learning_rate"] is not None and r["seed"] is not None})
+    colormap = matplotlib.colormaps["viridis"]
+    styles = {}
+    for row in rows:
+        if row["learning_rate"] is None:
+            styles[row["model"]] = ("black", "*")
+            continue
+        color = colormap(0.9 * rates.index(row["learning_rate"]) / max(1, len(rates) - 1))
+        marker = SEED_MARKERS[seeds.index(row["seed"]) % len(SEED_MARKERS)] if row["seed"] in seeds else "o"
+        styles[row["model"]] = (color, marker)
+    return styles
+
+
 def _tradeoff_panel(ax, rows: list[dict], probe: Probe) -> None:
+    styles = model_styles(rows)
     points = []
     for row in rows:
         x, y = row[probe.prefix], row["spider_ex"]
@@ -33,11 +54,11 @@ def _tradeoff_panel(ax, rows: list[dict], probe: Probe) -> None:
             y,
             xerr=xerr,
             yerr=yerr,
-            fmt="*" if is_base else "o",
+            fmt=styles[row["model"]][1],
             markersize=14 if is_base else 7,
             capsize=3,
             label=label,
-            color="black" if is_base else None,
+            color=styles[row["model"]][0],
         )
         points.append((x, y, row["model"]))
     if rows[0][f"{probe.name}_can_show_loss"]:
