@@ -11,6 +11,7 @@ matplotlib.use("Agg")  # files only; no display on the machines this runs on
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from tradeoff.layout import BASE  # noqa: E402
 from tradeoff.probes import Probe  # noqa: E402
 
 
@@ -26,28 +27,25 @@ SEED_MARKERS = "osD^vP"
 def model_styles(rows: list[dict]) -> dict[str, tuple]:
     """(color, marker) per model: the color encodes the learning rate (dark to light as it rises), the marker the
     seed, so that a grid of rates times seeds stays readable where a cycle of ten colors would repeat."""
-    rates = sorted({r["learning_rate"] for r in rows if r["learning_rate"] is not None})
-    seeds = sorted({r["seed"] for r in rows if r["learning_rate"] is not None and r["seed"] is not None})
+    tuned = [r for r in rows if r["model"] != BASE]
+    rates = sorted({r["learning_rate"] for r in tuned})
+    seeds = sorted({r["seed"] for r in tuned if r["seed"] is not None})
     colormap = matplotlib.colormaps["viridis"]
-    styles = {}
-    for row in rows:
-        if row["learning_rate"] is None:
-            styles[row["model"]] = ("black", "*")
-            continue
+    styles = {BASE: ("black", "*")}
+    for row in tuned:
         color = colormap(0.9 * rates.index(row["learning_rate"]) / max(1, len(rates) - 1))
         marker = SEED_MARKERS[seeds.index(row["seed"]) % len(SEED_MARKERS)] if row["seed"] in seeds else "o"
         styles[row["model"]] = (color, marker)
     return styles
 
 
-def _tradeoff_panel(ax, rows: list[dict], probe: Probe) -> None:
-    styles = model_styles(rows)
+def _tradeoff_panel(ax, rows: list[dict], probe: Probe, styles: dict[str, tuple]) -> None:
     points = []
     for row in rows:
         x, y = row[probe.prefix], row["spider_ex"]
         xerr = [[x - row[f"{probe.prefix}_ci_low"]], [row[f"{probe.prefix}_ci_high"] - x]]
         yerr = [[y - row["spider_ex_ci_low"]], [row["spider_ex_ci_high"] - y]]
-        is_base = row["model"] == "base"
+        is_base = row["model"] == BASE
         label = "base model" if is_base else row["model"]
         ax.errorbar(
             x,
@@ -75,8 +73,9 @@ def _tradeoff_panel(ax, rows: list[dict], probe: Probe) -> None:
 def tradeoff_plot(rows: list[dict], probes: list[Probe], path: Path) -> None:
     """One panel per probe: Spider EX against the probe, every model with 95% bootstrap CIs."""
     fig, axes = plt.subplots(1, len(probes), figsize=(4.8 * len(probes), 4.6), sharey=True, squeeze=False)
+    styles = model_styles(rows)
     for ax, probe in zip(axes[0], probes, strict=True):
-        _tradeoff_panel(ax, rows, probe)
+        _tradeoff_panel(ax, rows, probe, styles)
     axes[0][0].set_ylabel("Spider execution accuracy (specialty)")
     axes[0][-1].legend(fontsize=7)
     fig.suptitle("Specialization vs. general ability, per probe (95% bootstrap CIs)")

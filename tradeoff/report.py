@@ -9,7 +9,7 @@ import csv
 from pathlib import Path
 
 from tradeoff import humaneval_cut, layout
-from tradeoff.layout import MMLU_CATEGORIES
+from tradeoff.layout import BASE, MMLU_CATEGORIES
 from tradeoff.plots import metrics_vs_lr_plot, tradeoff_plot
 from tradeoff.probes import Probe
 from tradeoff.report_sections import (
@@ -108,7 +108,7 @@ def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_d
             "— (n=0)"
             if not r[f"spider_ex_{g}_n"]
             else f"{r[f'spider_ex_{g}']:.3f} (n={r[f'spider_ex_{g}_n']})"
-            + ("" if r["model"] == "base" else f" {_delta(r, f'spider_ex_{g}')}")
+            + ("" if r["model"] == BASE else f" {_delta(r, f'spider_ex_{g}')}")
             for g in SPIDER_GROUPS
         ]
         out.append(f"| {r['model']} | " + " | ".join(cells) + " |")
@@ -145,7 +145,7 @@ def _markdown(rows, subjects, by_lr, probes: list[Probe], study: dict, results_d
         ]
         for r in rows:
             cells = [
-                f"{r[f'{c}_acc']:.3f}" + ("" if r["model"] == "base" else f" {_delta(r, f'{c}_acc')}")
+                f"{r[f'{c}_acc']:.3f}" + ("" if r["model"] == BASE else f" {_delta(r, f'{c}_acc')}")
                 for c in MMLU_CATEGORIES
             ]
             out.append(f"| {r['model']} | " + " | ".join(cells) + " |")

@@ -9,12 +9,13 @@ from pathlib import Path
 
 from tradeoff import humaneval_cut
 from tradeoff.diagnostics import LETTERS
+from tradeoff.layout import BASE
 from tradeoff.probes import Probe
 from tradeoff.report_summary import delta as _delta
 
 
 def headline_row(r: dict, probes: list[Probe]) -> str:
-    base = r["model"] == "base"
+    base = r["model"] == BASE
     lr = "" if r["learning_rate"] is None else f"{r['learning_rate']:g}"
     loss = r.get("final_train_loss")
     cells = [r["model"], lr]
@@ -144,7 +145,7 @@ def generation_table(rows: list[dict], probe: Probe) -> list[str]:
         "|---|---|---|---|---|" + ("---|---|---|" if cut else ""),
     ]
     for r in rows:
-        base = r["model"] == "base"
+        base = r["model"] == BASE
         cells = [
             r["model"],
             f"{100 * r[f'{probe.name}_special_token_share']:.1f}%",

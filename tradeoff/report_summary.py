@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 
 from tradeoff.diagnostics import LETTERS
+from tradeoff.layout import BASE
 from tradeoff.plots import pareto_front
 from tradeoff.probes import Probe
 
@@ -114,7 +115,7 @@ NO_GAIN, SPIDER_ONLY, ALL_LOSE, CHOSEN = "no gain", "Spider only", "all lose", "
 
 def ex_gainers(rows: list[dict]) -> list[dict]:
     """The tuned rows whose Spider EX gain is significant: the ones the decision rule weighs."""
-    return [r for r in rows if r["model"] != "base" and significant_gain(r, "spider_ex")]
+    return [r for r in rows if r["model"] != BASE and significant_gain(r, "spider_ex")]
 
 
 def rule_choice(rows: list[dict], probes: list[Probe]) -> tuple[str, dict | None]:
@@ -134,7 +135,7 @@ def rule_choice(rows: list[dict], probes: list[Probe]) -> tuple[str, dict | None
 
 def summary_text(rows: list[dict], probes: list[Probe]) -> list[str]:
     """Per learning rate, its gain and (where a probe can show one) its cost; then the rule's answer."""
-    tuned = [r for r in rows if r["model"] != "base"]
+    tuned = [r for r in rows if r["model"] != BASE]
     if not tuned:
         return ["Only the base model was evaluated."]
     counting = counting_probes(rows, probes)
